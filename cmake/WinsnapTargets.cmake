@@ -1,0 +1,50 @@
+# Interface targets carrying our warning and sanitizer flags. They are linked
+# PRIVATE to our own targets only, never to generated protobuf code.
+add_library(winsnap_warnings INTERFACE)
+if(MSVC)
+  target_compile_options(winsnap_warnings INTERFACE /W4)
+  if(WINSNAP_WERROR)
+    target_compile_options(winsnap_warnings INTERFACE /WX)
+  endif()
+else()
+  target_compile_options(winsnap_warnings INTERFACE -Wall -Wextra)
+  if(WINSNAP_WERROR)
+    target_compile_options(winsnap_warnings INTERFACE -Werror)
+  endif()
+endif()
+
+add_library(winsnap_sanitize INTERFACE)
+if(WINSNAP_SANITIZE)
+  target_compile_options(winsnap_sanitize INTERFACE
+    -fsanitize=${WINSNAP_SANITIZE} -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  target_link_options(winsnap_sanitize INTERFACE -fsanitize=${WINSNAP_SANITIZE})
+endif()
+
+# winsnap_module(<name> SOURCES ... DEPS ...) declares the static library
+# winsnap_<name>; DEPS is the module's allowed dependency list (DESIGN.md).
+function(winsnap_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(winsnap_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(winsnap_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_features(winsnap_${name} PUBLIC cxx_std_20)
+  target_link_libraries(winsnap_${name} PUBLIC ${ARG_DEPS}
+                        PRIVATE ${ARG_PRIVATE_DEPS} winsnap_warnings winsnap_sanitize)
+  # Consumers link the sanitizer runtime too.
+  target_link_libraries(winsnap_${name} INTERFACE winsnap_sanitize)
+endfunction()
+
+# winsnap_test(<module> SOURCES ... DEPS ...) declares one GoogleTest binary
+# per module, discovered by CTest with the module name as its label.
+function(winsnap_test module)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  add_executable(winsnap_${module}_test ${ARG_SOURCES})
+  target_link_libraries(winsnap_${module}_test PRIVATE ${ARG_DEPS} winsnap_testutil
+                        GTest::gmock_main winsnap_warnings winsnap_sanitize)
+  gtest_discover_tests(winsnap_${module}_test
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${module})
+endfunction()

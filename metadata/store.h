@@ -1,0 +1,116 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Store: the LMDB-backed metadata of one winsnap root (<root>/meta). It holds
+// snapshot records by key, an id -> key index, a parent id => child ids index,
+// image records and the schema version / id counter. The exact layout is in
+// docs/metadata-schema.md.
+//
+// Every mutation is one LMDB write transaction run through Update(); reads run
+// through View(). LMDB serializes writers across processes and lets readers in
+// other processes see the last committed state at any time, which is what lets
+// `snapctl ls` work while `snapctl serve` runs.
+//
+// Thread-safety: Store is safe to use from many threads. A WriteTxn/ReadTxn is
+// confined to the thread that runs the callback and must not escape it.
+
+#ifndef WINSNAP_METADATA_STORE_H_
+#define WINSNAP_METADATA_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "metadata/types.h"
+
+namespace winsnap::metadata {
+
+inline constexpr int kSchemaVersion = 1;
+
+class ReadTxn;
+class WriteTxn;
+
+struct StoreOptions {
+  // Open without write access: no recovery, no schema initialization, fails
+  // with NotFound if the store was never created. Other processes may write.
+  bool read_only = false;
+  // Initial LMDB map size; the map doubles whenever a write hits
+  // MDB_MAP_FULL, so this only needs to be a guess.
+  uint64_t initial_map_size = 64ull << 20;
+  base::Env* env = nullptr;  // defaults to Env::Default()
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Opens (creating unless read_only) the LMDB environment in directory
+  // "dir". FailedPrecondition if the stored schema version is not
+  // kSchemaVersion; DataLoss if the files are not a valid store.
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& dir,
+                                               const StoreOptions& options);
+
+  // Runs "fn" inside one read-only snapshot of the store.
+  virtual Status View(const std::function<Status(ReadTxn&)>& fn) = 0;
+
+  // Runs "fn" inside one write transaction and commits it if "fn" returns OK;
+  // aborts otherwise. If the map fills up, the transaction is aborted, the
+  // map grown and "fn" run again, so "fn" must be safe to re-run (its side
+  // effects outside the store must be idempotent or undone on error).
+  // PermissionDenied on a read-only store.
+  virtual Status Update(const std::function<Status(WriteTxn&)>& fn) = 0;
+
+  // Current LMDB map size in bytes (for tests and metrics).
+  virtual uint64_t map_size() const = 0;
+};
+
+// Read access inside View() or Update().
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+
+  // The record for "key", or nullopt if there is none. DataLoss if the stored
+  // record does not decode.
+  virtual StatusOr<std::optional<SnapshotRecord>> GetSnapshot(std::string_view key) = 0;
+  // The key of the snapshot with "id", or nullopt.
+  virtual StatusOr<std::optional<std::string>> KeyForId(uint64_t id) = 0;
+  // Ids of the direct children of the snapshot with "id", ascending.
+  virtual StatusOr<std::vector<uint64_t>> ChildIds(uint64_t id) = 0;
+  // Calls fn for every snapshot in key order; stops early (returning fn's
+  // status) if fn returns non-OK.
+  virtual Status ForEachSnapshot(const std::function<Status(const SnapshotRecord&)>& fn) = 0;
+
+  virtual StatusOr<std::optional<ImageRecord>> GetImage(std::string_view name) = 0;
+  virtual Status ForEachImage(const std::function<Status(const ImageRecord&)>& fn) = 0;
+};
+
+// Write access inside Update(). Writes are visible to later reads of the same
+// transaction.
+class WriteTxn : public ReadTxn {
+ public:
+  // Returns a snapshot id greater than any id a committed transaction of
+  // this store ever got. (An aborted transaction's id may be handed out
+  // again; recovery sweeps any folder such a transaction left behind.)
+  virtual StatusOr<uint64_t> AllocateId() = 0;
+  // Inserts or replaces the record under record.key and maintains the id and
+  // children indexes. InvalidArgument if the key is empty or longer than
+  // MaxKeySize().
+  virtual Status PutSnapshot(const SnapshotRecord& record) = 0;
+  // Deletes the record for "key" and its index entries. NotFound if absent.
+  virtual Status DeleteSnapshot(std::string_view key) = 0;
+
+  virtual Status PutImage(const ImageRecord& image) = 0;
+  virtual Status DeleteImage(std::string_view name) = 0;
+};
+
+// Largest key LMDB accepts for this build (511 bytes with default LMDB).
+size_t MaxKeySize();
+
+}  // namespace winsnap::metadata
+
+#endif  // WINSNAP_METADATA_STORE_H_

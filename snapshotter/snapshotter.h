@@ -1,0 +1,153 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Snapshotter: containerd snapshotter semantics (Prepare, View, Mounts,
+// Commit, Remove, Stat, Update, Usage, Walk, Cleanup) over windows-layer
+// folders under <root>/snapshots/<id>, with metadata in a metadata::Store at
+// <root>/meta. Errors use containerd's classes: NotFound, AlreadyExists,
+// FailedPrecondition, InvalidArgument.
+//
+// Crash safety: creations make the folder inside the write transaction that
+// inserts the record; removals delete the record first and then rename the
+// folder into <root>/trash/. Opening read-write recovers: folders in
+// snapshots/ with no record and unlocked entries in staging/ move to trash/,
+// and trash/ is emptied. So a kill -9 at any instant leaves a store that
+// opens with no orphan folder.
+//
+// Thread-safety: all methods may be called concurrently from many threads and
+// from other processes on the same root.
+
+#ifndef WINSNAP_SNAPSHOTTER_SNAPSHOTTER_H_
+#define WINSNAP_SNAPSHOTTER_SNAPSHOTTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "metadata/store.h"
+#include "metadata/types.h"
+
+namespace winsnap::snapshotter {
+
+using metadata::Kind;
+using metadata::Labels;
+using metadata::Usage;
+
+// containerd's snapshots.Info plus what winsnap adds (id and folder).
+struct Info {
+  std::string name;
+  std::string parent;
+  Kind kind = Kind::kUnknown;
+  Labels labels;
+  int64_t created_ns = 0;
+  int64_t updated_ns = 0;
+  uint64_t id = 0;
+  std::string path;
+  friend bool operator==(const Info&, const Info&) = default;
+};
+
+// containerd's mount.Mount.
+struct Mount {
+  std::string type;
+  std::string source;
+  std::string target;
+  std::vector<std::string> options;
+  friend bool operator==(const Mount&, const Mount&) = default;
+};
+
+enum class MountType {
+  kWindowsLayer,  // containerd's windows snapshotter >= 1.7.2 (default)
+  kOverlay,       // Linux: overlay over the layers' Files/ (bind for one layer)
+};
+
+struct Options {
+  std::string root;  // required, absolute
+  MountType mount_type = MountType::kWindowsLayer;
+  // Open without write access (ls/info/path while another process writes).
+  bool read_only = false;
+  uint64_t initial_map_size = 64ull << 20;
+  base::Env* env = nullptr;  // defaults to Env::Default()
+};
+
+struct CleanupReport {
+  int64_t removed = 0;         // trash entries deleted
+  int64_t reclaimed_bytes = 0;
+  int64_t remaining = 0;       // entries that could not be deleted yet
+};
+
+// Points at which tests can stop the process (see TEST_SetCrashPoint).
+enum class CrashPoint {
+  kNone,
+  kPrepareAfterMkdir,    // folder made, record not committed
+  kPrepareAfterCommit,   // record committed, before returning
+  kCommitBeforeTxn,      // usage computed, commit not started
+  kRemoveAfterTxn,       // record deleted, folder not yet in trash
+  kRemoveAfterRename,    // folder in trash, not deleted
+  kCleanupMidDelete,     // part of a trash entry deleted
+};
+
+class Snapshotter {
+ public:
+  // Opens or creates the root. InvalidArgument for a relative root.
+  static StatusOr<std::unique_ptr<Snapshotter>> Open(const Options& options);
+  ~Snapshotter();
+
+  // Creates an active snapshot "key" over committed "parent" (may be empty)
+  // and returns its mounts. AlreadyExists if "key" exists; NotFound if the
+  // parent does not exist; InvalidArgument if the parent is not committed
+  // or key is empty.
+  StatusOr<std::vector<Mount>> Prepare(std::string_view key, std::string_view parent,
+                                       const Labels& labels = {});
+  // As Prepare, but a read-only view.
+  StatusOr<std::vector<Mount>> View(std::string_view key, std::string_view parent,
+                                    const Labels& labels = {});
+  // Mounts of an active or view snapshot; FailedPrecondition if committed.
+  StatusOr<std::vector<Mount>> Mounts(std::string_view key);
+  // Turns active "key" into committed "name" (same id and folder); its labels
+  // are replaced by "labels". AlreadyExists if "name" exists;
+  // FailedPrecondition if "key" is not active; NotFound if missing.
+  Status Commit(std::string_view name, std::string_view key, const Labels& labels = {});
+  // Removes "key". FailedPrecondition if it has children.
+  Status Remove(std::string_view key);
+  StatusOr<Info> Stat(std::string_view key);
+  // Updates labels per containerd's UpdateInfo: fieldpaths "labels" or
+  // "labels.<k>"; none means replace all labels. InvalidArgument for other
+  // paths.
+  StatusOr<Info> Update(const Info& info, const std::vector<std::string>& fieldpaths = {});
+  // Active: live disk usage of the folder; committed: stored at commit;
+  // view: zero.
+  StatusOr<Usage> GetUsage(std::string_view key);
+  // Calls fn for each snapshot matching any of "filters" (containerd filter
+  // syntax; none means all). Stops with fn's error.
+  Status Walk(const std::function<Status(const Info&)>& fn,
+              const std::vector<std::string>& filters = {});
+  // Deletes what is in trash/.
+  StatusOr<CleanupReport> Cleanup();
+
+  const std::string& root() const;
+  MountType mount_type() const;
+  metadata::Store* store();
+
+  // Test hook: the process raises SIGKILL on itself when it reaches
+  // "point". Only for crash tests in forked children.
+  void TEST_SetCrashPoint(CrashPoint point);
+
+ private:
+  struct Impl;
+  explicit Snapshotter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Overlay mounts need the layer content dir; windows-layer folders keep file
+// data under "Files/".
+inline constexpr std::string_view kFilesDir = "Files";
+// The containerd key marker for unpack snapshots ("extract-...").
+inline constexpr std::string_view kUnpackKeyPrefix = "extract";
+
+}  // namespace winsnap::snapshotter
+
+#endif  // WINSNAP_SNAPSHOTTER_SNAPSHOTTER_H_

@@ -1,0 +1,45 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// TempDir: a fresh directory under $TMPDIR (or /tmp) removed with its
+// contents when the object is destroyed. Not thread-safe.
+
+#ifndef WINSNAP_TESTS_TESTUTIL_TEMP_DIR_H_
+#define WINSNAP_TESTS_TESTUTIL_TEMP_DIR_H_
+
+#include <string>
+#include <vector>
+
+namespace winsnap::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // path() + "/" + name.
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Absolute path of a built tool (e.g. "snapctl"): $WINSNAP_BIN_DIR/<name>,
+// falling back to the directory CMake baked in at configure time.
+std::string ToolPath(const std::string& name);
+
+struct CommandResult {
+  int exit_code = -1;  // -1 if killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) with optional stdin text; captures stdout and stderr.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::string& stdin_text = "");
+
+}  // namespace winsnap::testing
+
+#endif  // WINSNAP_TESTS_TESTUTIL_TEMP_DIR_H_
