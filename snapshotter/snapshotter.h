@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/env.h"
@@ -90,6 +91,31 @@ enum class CrashPoint {
   kCleanupMidDelete,     // part of a trash entry deleted
 };
 
+// An exclusively locked folder under <root>/staging/. Move-only; the
+// destructor deletes the folder unless CommitStaged consumed it.
+class StagingDir {
+ public:
+  StagingDir() = default;
+  StagingDir(std::string path, int lock_fd, base::Env* env)
+      : path_(std::move(path)), lock_fd_(lock_fd), env_(env) {}
+  StagingDir(StagingDir&& o) noexcept { *this = std::move(o); }
+  StagingDir& operator=(StagingDir&& o) noexcept;
+  StagingDir(const StagingDir&) = delete;
+  StagingDir& operator=(const StagingDir&) = delete;
+  ~StagingDir();
+
+  // The folder to write the layer into (absolute); empty once released.
+  const std::string& path() const { return path_; }
+  // Gives up ownership without deleting: the caller moved the folder away.
+  void Release();
+
+ private:
+  void Reset();
+  std::string path_;
+  int lock_fd_ = -1;
+  base::Env* env_ = nullptr;
+};
+
 class Snapshotter {
  public:
   // Opens or creates the root. InvalidArgument for a relative root.
@@ -127,6 +153,19 @@ class Snapshotter {
               const std::vector<std::string>& filters = {});
   // Deletes what is in trash/.
   StatusOr<CleanupReport> Cleanup();
+
+  // Creates a fresh, exclusively locked folder under <root>/staging/ for
+  // building a layer outside the store (imports). Recovery never sweeps a
+  // staging folder whose lock is held by a live process.
+  StatusOr<StagingDir> BeginStaging();
+  // Atomically turns a finished staging folder into committed snapshot
+  // "name" over committed "parent" (may be empty): one write transaction
+  // allocates the id, renames the folder to snapshots/<id> and inserts the
+  // record, with usage computed from the folder. AlreadyExists if "name"
+  // exists (the staging folder is then discarded); NotFound/InvalidArgument
+  // for the parent as in Prepare. Consumes "staging" on every outcome.
+  Status CommitStaged(StagingDir staging, std::string_view name, std::string_view parent,
+                      const Labels& labels = {});
 
   const std::string& root() const;
   MountType mount_type() const;
