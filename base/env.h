@@ -49,7 +49,8 @@ class Env {
   virtual bool Exists(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;
   // Names (not paths) of the entries of directory "path", unsorted.
-  virtual StatusOr<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  virtual StatusOr<std::vector<std::string>> ListDir(
+      const std::string& path) = 0;
   // Storage used by the tree at "path", as containerd's continuity
   // fs.DiskUsage computes it on Unix (allocated blocks, inodes once each).
   virtual StatusOr<DiskUsage> GetDiskUsage(const std::string& path) = 0;
@@ -57,7 +58,8 @@ class Env {
   virtual StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Writes "data" to a temp file beside "path", fsyncs it and renames it over
   // "path", so readers see the old or the new content, never a mix.
-  virtual Status WriteFileAtomic(const std::string& path, std::string_view data) = 0;
+  virtual Status WriteFileAtomic(const std::string& path,
+                                 std::string_view data) = 0;
   // Wall-clock time in nanoseconds since the Unix epoch.
   virtual int64_t NowNanos() = 0;
 };

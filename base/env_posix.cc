@@ -68,7 +68,8 @@ void AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>* seen,
               DiskUsage* usage, Status* first) {
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT && first->ok()) *first = ErrnoError("lstat", errno, path);
+    if (errno != ENOENT && first->ok())
+      *first = ErrnoError("lstat", errno, path);
     return;
   }
   if (seen->insert({st.st_dev, st.st_ino}).second) {
@@ -91,7 +92,8 @@ void AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>* seen,
 class PosixEnv final : public Env {
  public:
   Status CreateDir(const std::string& path) override {
-    if (::mkdir(path.c_str(), 0700) != 0) return ErrnoError("mkdir", errno, path);
+    if (::mkdir(path.c_str(), 0700) != 0)
+      return ErrnoError("mkdir", errno, path);
     return OkStatus();
   }
 
@@ -102,7 +104,8 @@ class PosixEnv final : public Env {
     if (slash != std::string::npos && slash > 0) {
       WINSNAP_RETURN_IF_ERROR(CreateDirs(path.substr(0, slash)));
     }
-    if (::mkdir(path.c_str(), 0700) != 0 && !(errno == EEXIST && IsDirectory(path))) {
+    if (::mkdir(path.c_str(), 0700) != 0 &&
+        !(errno == EEXIST && IsDirectory(path))) {
       return ErrnoError("mkdir", errno, path);
     }
     return OkStatus();
@@ -115,7 +118,9 @@ class PosixEnv final : public Env {
     return OkStatus();
   }
 
-  Status RemoveAll(const std::string& path) override { return RemoveTree(path); }
+  Status RemoveAll(const std::string& path) override {
+    return RemoveTree(path);
+  }
 
   Status SyncDir(const std::string& path) override {
     FdCloser f{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
@@ -172,10 +177,12 @@ class PosixEnv final : public Env {
     return out;
   }
 
-  Status WriteFileAtomic(const std::string& path, std::string_view data) override {
+  Status WriteFileAtomic(const std::string& path,
+                         std::string_view data) override {
     std::string tmp = path + ".tmp." + std::to_string(::getpid());
     {
-      FdCloser f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+      FdCloser f{
+          ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
       if (f.fd < 0) return ErrnoError("open", errno, tmp);
       size_t off = 0;
       while (off < data.size()) {
@@ -200,7 +207,9 @@ class PosixEnv final : public Env {
       return s;
     }
     auto slash = path.find_last_of('/');
-    return SyncDir(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash));
+    return SyncDir(slash == std::string::npos
+                       ? "."
+                       : path.substr(0, slash == 0 ? 1 : slash));
   }
 
   int64_t NowNanos() override {

@@ -14,8 +14,9 @@ Status InitLogging(std::string_view level, bool json) {
   if (l == "warning") l = "warn";
   auto lvl = spdlog::level::from_str(l);
   if (lvl == spdlog::level::off && l != "off") {
-    return InvalidArgumentError("unknown log level \"" + std::string(level) +
-                                "\" (want trace, debug, info, warn, error or off)");
+    return InvalidArgumentError(
+        "unknown log level \"" + std::string(level) +
+        "\" (want trace, debug, info, warn, error or off)");
   }
   auto logger = spdlog::stderr_color_mt("winsnap");
   spdlog::set_default_logger(logger);

@@ -121,7 +121,8 @@ inline Status UnknownError(std::string m) {
 // ErrnoError("rename", errno, path) -> "rename /a/b: No such file or
 // directory" with code NotFound (ENOENT), AlreadyExists (EEXIST),
 // PermissionDenied (EACCES/EPERM), ResourceExhausted (ENOSPC), else Internal.
-Status ErrnoError(std::string_view function, int err, std::string_view what = {});
+Status ErrnoError(std::string_view function, int err,
+                  std::string_view what = {});
 
 // Either a T or a non-OK Status.
 template <typename T>
@@ -134,12 +135,12 @@ class [[nodiscard]] StatusOr {
       v_ = Status(StatusCode::kInternal, "StatusOr constructed from OK status");
     }
   }
-  StatusOr(const T& value) : v_(value) {}       // NOLINT: implicit
+  StatusOr(const T& value) : v_(value) {}        // NOLINT: implicit
   StatusOr(T&& value) : v_(std::move(value)) {}  // NOLINT: implicit
-  template <typename U,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, T> &&
-                                        !std::is_same_v<std::decay_t<U>, Status>>>
+  template <typename U, typename = std::enable_if_t<
+                            std::is_constructible_v<T, U&&> &&
+                            !std::is_same_v<std::decay_t<U>, T> &&
+                            !std::is_same_v<std::decay_t<U>, Status>>>
   StatusOr(U&& value) : v_(T(std::forward<U>(value))) {}  // NOLINT: implicit
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -173,17 +174,18 @@ Status AsStatus(const StatusOr<T>& s) {
 #define WINSNAP_CONCAT_(a, b) WINSNAP_CONCAT_INNER_(a, b)
 
 // Returns from the current function if expr (a Status or StatusOr) is not OK.
-#define WINSNAP_RETURN_IF_ERROR(expr)                                   \
-  do {                                                                  \
-    auto&& winsnap_status_ = (expr);                                    \
-    if (!winsnap_status_.ok())                                          \
-      return ::winsnap::internal::AsStatus(winsnap_status_);            \
+#define WINSNAP_RETURN_IF_ERROR(expr)                        \
+  do {                                                       \
+    auto&& winsnap_status_ = (expr);                         \
+    if (!winsnap_status_.ok())                               \
+      return ::winsnap::internal::AsStatus(winsnap_status_); \
   } while (0)
 
 // WINSNAP_ASSIGN_OR_RETURN(auto x, Foo()); declares x from the StatusOr's
 // value, or returns its status.
-#define WINSNAP_ASSIGN_OR_RETURN(lhs, expr) \
-  WINSNAP_ASSIGN_OR_RETURN_IMPL_(WINSNAP_CONCAT_(winsnap_so_, __LINE__), lhs, expr)
+#define WINSNAP_ASSIGN_OR_RETURN(lhs, expr)                                   \
+  WINSNAP_ASSIGN_OR_RETURN_IMPL_(WINSNAP_CONCAT_(winsnap_so_, __LINE__), lhs, \
+                                 expr)
 #define WINSNAP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return tmp.status();                  \

@@ -76,22 +76,26 @@ class ReadTxn {
 
   // The record for "key", or nullopt if there is none. DataLoss if the stored
   // record does not decode.
-  virtual StatusOr<std::optional<SnapshotRecord>> GetSnapshot(std::string_view key) = 0;
+  virtual StatusOr<std::optional<SnapshotRecord>> GetSnapshot(
+      std::string_view key) = 0;
   // The key of the snapshot with "id", or nullopt.
   virtual StatusOr<std::optional<std::string>> KeyForId(uint64_t id) = 0;
   // Ids of the direct children of the snapshot with "id", ascending.
   virtual StatusOr<std::vector<uint64_t>> ChildIds(uint64_t id) = 0;
   // Calls fn for every snapshot in key order; stops early (returning fn's
   // status) if fn returns non-OK.
-  virtual Status ForEachSnapshot(const std::function<Status(const SnapshotRecord&)>& fn) = 0;
+  virtual Status ForEachSnapshot(
+      const std::function<Status(const SnapshotRecord&)>& fn) = 0;
 
-  virtual StatusOr<std::optional<ImageRecord>> GetImage(std::string_view name) = 0;
-  virtual Status ForEachImage(const std::function<Status(const ImageRecord&)>& fn) = 0;
+  virtual StatusOr<std::optional<ImageRecord>> GetImage(
+      std::string_view name) = 0;
+  virtual Status ForEachImage(
+      const std::function<Status(const ImageRecord&)>& fn) = 0;
 };
 
 // Write access inside Update(). Writes are visible to later reads of the same
 // transaction.
-class WriteTxn : public ReadTxn {
+class WriteTxn : public virtual ReadTxn {
  public:
   // Returns a snapshot id greater than any id a committed transaction of
   // this store ever got. (An aborted transaction's id may be handed out

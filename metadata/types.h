@@ -17,7 +17,12 @@
 namespace winsnap::metadata {
 
 // Same numbering as containerd's snapshots.Kind.
-enum class Kind : uint8_t { kUnknown = 0, kView = 1, kActive = 2, kCommitted = 3 };
+enum class Kind : uint8_t {
+  kUnknown = 0,
+  kView = 1,
+  kActive = 2,
+  kCommitted = 3
+};
 
 // "View", "Active", "Committed", "Unknown" (containerd's Kind.String()).
 std::string_view KindName(Kind kind);
@@ -33,24 +38,25 @@ struct Usage {
 };
 
 struct SnapshotRecord {
-  uint64_t id = 0;          // allocated once, never reused
+  uint64_t id = 0;  // allocated once, never reused
   Kind kind = Kind::kUnknown;
-  std::string key;          // containerd key (or name, once committed)
-  std::string parent;       // parent's key; empty for a base
+  std::string key;     // containerd key (or name, once committed)
+  std::string parent;  // parent's key; empty for a base
   Labels labels;
-  int64_t created_ns = 0;   // Unix ns, UTC
+  int64_t created_ns = 0;  // Unix ns, UTC
   int64_t updated_ns = 0;
-  Usage usage;              // set at commit for committed snapshots
-  std::string path;         // absolute folder of the layer
-  friend bool operator==(const SnapshotRecord&, const SnapshotRecord&) = default;
+  Usage usage;       // set at commit for committed snapshots
+  std::string path;  // absolute folder of the layer
+  friend bool operator==(const SnapshotRecord&,
+                         const SnapshotRecord&) = default;
 };
 
 struct ImageRecord {
   std::string name;             // e.g. "docker.io/library/nanoserver:ltsc2022"
   std::string manifest_digest;  // "sha256:..."
   std::string config_digest;
-  std::string top_chain_id;     // snapshot key of the top layer
-  std::string platform;         // "windows/amd64"
+  std::string top_chain_id;  // snapshot key of the top layer
+  std::string platform;      // "windows/amd64"
   int64_t created_ns = 0;
   Labels labels;
   friend bool operator==(const ImageRecord&, const ImageRecord&) = default;

@@ -42,7 +42,8 @@ TEST_F(EnvTest, RemoveAllRemovesTreeAndToleratesMissing) {
 }
 
 TEST_F(EnvTest, RenameMissingIsNotFound) {
-  EXPECT_THAT(env_->Rename(dir_.Sub("nope"), dir_.Sub("x")), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(env_->Rename(dir_.Sub("nope"), dir_.Sub("x")),
+              StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(EnvTest, ListDirReturnsNames) {
@@ -80,7 +81,8 @@ TEST_F(EnvTest, WriteFileAtomicReplacesContent) {
 }
 
 TEST_F(EnvTest, ReadMissingFileIsNotFound) {
-  EXPECT_THAT(env_->ReadFile(dir_.Sub("missing")), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(env_->ReadFile(dir_.Sub("missing")),
+              StatusIs(StatusCode::kNotFound));
 }
 
 }  // namespace

@@ -25,10 +25,14 @@ TEST(StatusTest, ToStringNamesCode) {
 }
 
 TEST(StatusTest, ErrnoMapsToCodes) {
-  EXPECT_THAT(ErrnoError("open", ENOENT, "/x"), StatusIs(StatusCode::kNotFound, "open /x"));
-  EXPECT_THAT(ErrnoError("mkdir", EEXIST), StatusIs(StatusCode::kAlreadyExists));
-  EXPECT_THAT(ErrnoError("open", EACCES), StatusIs(StatusCode::kPermissionDenied));
-  EXPECT_THAT(ErrnoError("write", ENOSPC), StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_THAT(ErrnoError("open", ENOENT, "/x"),
+              StatusIs(StatusCode::kNotFound, "open /x"));
+  EXPECT_THAT(ErrnoError("mkdir", EEXIST),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(ErrnoError("open", EACCES),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(ErrnoError("write", ENOSPC),
+              StatusIs(StatusCode::kResourceExhausted));
   EXPECT_THAT(ErrnoError("x", EIO), StatusIs(StatusCode::kInternal));
 }
 

@@ -18,7 +18,8 @@ namespace winsnap::testing {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/winsnap-test-XXXXXX";
+  std::string tmpl =
+      std::string(base && *base ? base : "/tmp") + "/winsnap-test-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   }
@@ -37,7 +38,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::string& stdin_text) {
   CommandResult r;
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) ||
+      ::pipe2(err, O_CLOEXEC)) {
     r.err = "pipe failed";
     return r;
   }
@@ -60,7 +62,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     ::close(in[1]);
     in[1] = -1;
   }
-  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+  pollfd fds[3] = {
+      {out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
   int open_reads = 2;
   while (open_reads > 0 || fds[2].fd >= 0) {
     if (::poll(fds, 3, -1) < 0) {
@@ -81,7 +84,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
       }
     }
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t n = ::write(fds[2].fd, stdin_text.data() + written, stdin_text.size() - written);
+      ssize_t n = ::write(fds[2].fd, stdin_text.data() + written,
+                          stdin_text.size() - written);
       if (n > 0) written += static_cast<size_t>(n);
       if (n < 0 || written == stdin_text.size()) {
         ::close(fds[2].fd);

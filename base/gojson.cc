@@ -1,0 +1,116 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "base/gojson.h"
+
+#include <cstdint>
+
+namespace winsnap::base {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void AppendU(std::string* out, uint32_t cp) {
+  out->append("\\u");
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out->push_back(kHex[(cp >> shift) & 0xf]);
+}
+
+// Decodes one UTF-8 sequence at s[i]; returns its length (0 if invalid) and
+// the code point in *cp.
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n;
+  uint32_t v;
+  if (c < 0x80) return *cp = c, 1;
+  if ((c & 0xe0) == 0xc0)
+    n = 2, v = c & 0x1f;
+  else if ((c & 0xf0) == 0xe0)
+    n = 3, v = c & 0x0f;
+  else if ((c & 0xf8) == 0xf0)
+    n = 4, v = c & 0x07;
+  else
+    return 0;
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    v = (v << 6) | (b(i + k) & 0x3f);
+  }
+  // Overlong forms, surrogates and out-of-range values are invalid in Go too.
+  if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) ||
+      (n == 4 && v < 0x10000) || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+    return 0;
+  }
+  *cp = v;
+  return n;
+}
+
+}  // namespace
+
+std::string GoJsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out.append("\\\"");
+          break;
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        case '<':
+        case '>':
+        case '&':
+          AppendU(&out, c);
+          break;
+        default:
+          if (c < 0x20) {
+            AppendU(&out, c);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    size_t n = DecodeUtf8(s, i, &cp);
+    if (n == 0) {
+      out.append("\\ufffd");
+      ++i;
+      continue;
+    }
+    if (cp == 0x2028 || cp == 0x2029) {
+      AppendU(&out, cp);
+    } else {
+      out.append(s.substr(i, n));
+    }
+    i += n;
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string GoJsonStringArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    out += GoJsonQuote(items[i]);
+  }
+  out.push_back(']');
+  return out;
+}
+
+}  // namespace winsnap::base
