@@ -145,7 +145,8 @@ std::string EncodeImage(const ImageRecord& r) {
             {"top_chain_id", r.top_chain_id},
             {"platform", r.platform},
             {"created", r.created_ns},
-            {"labels", r.labels}};
+            {"labels", r.labels},
+            {"config", r.config_json}};
   return j.dump();
 }
 
@@ -165,6 +166,7 @@ StatusOr<ImageRecord> DecodeImage(std::string_view name,
     r.platform = j.value("platform", "");
     r.created_ns = j.value("created", int64_t{0});
     r.labels = j.value("labels", Labels{});
+    r.config_json = j.value("config", "");
     return r;
   } catch (const std::exception& e) {
     return DataLossError("corrupt image record for \"" + std::string(name) +

@@ -59,6 +59,9 @@ struct ImageRecord {
   std::string platform;      // "windows/amd64"
   int64_t created_ns = 0;
   Labels labels;
+  // The image config blob (OCI/Docker config JSON) verbatim, so `snapctl
+  // spec --image` can take args/env/cwd/user from it without the archive.
+  std::string config_json;
   friend bool operator==(const ImageRecord&, const ImageRecord&) = default;
 };
 

@@ -1,0 +1,310 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "metadata/store.h"
+
+#include <lmdb.h>
+
+#include "metadata/lmdb.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/testutil/temp_dir.h"
+
+namespace winsnap::metadata {
+namespace {
+
+using ::winsnap::testing::StatusIs;
+using ::winsnap::testing::TempDir;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(Reopen()); }
+
+  Status Reopen(StoreOptions opts = {}) {
+    store_.reset();
+    auto s = Store::Open(meta_, opts);
+    if (!s.ok()) return s.status();
+    store_ = std::move(s).value();
+    return OkStatus();
+  }
+
+  SnapshotRecord Rec(uint64_t id, std::string key, Kind kind,
+                     std::string parent = "") {
+    SnapshotRecord r;
+    r.id = id;
+    r.key = std::move(key);
+    r.kind = kind;
+    r.parent = std::move(parent);
+    r.path = "/root/snapshots/" + std::to_string(id);
+    r.created_ns = r.updated_ns = 1000 + static_cast<int64_t>(id);
+    return r;
+  }
+
+  StatusOr<uint64_t> Put(std::string key, Kind kind, std::string parent = "") {
+    uint64_t id = 0;
+    Status s = store_->Update([&](WriteTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(id, txn.AllocateId());
+      return txn.PutSnapshot(Rec(id, key, kind, parent));
+    });
+    if (!s.ok()) return s;
+    return id;
+  }
+
+  std::optional<SnapshotRecord> Get(std::string_view key) {
+    std::optional<SnapshotRecord> out;
+    EXPECT_OK(store_->View([&](ReadTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(out, txn.GetSnapshot(key));
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  TempDir dir_;
+  std::string meta_ = dir_.Sub("meta");
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, PutThenGetRoundTripsEveryField) {
+  SnapshotRecord r = Rec(7, "k", Kind::kCommitted);
+  r.labels = {{"a", "1"}, {"containerd.io/gc.root", "x"}};
+  r.usage = {12345, 6};
+  ASSERT_OK(store_->Update([&](WriteTxn& txn) { return txn.PutSnapshot(r); }));
+  ASSERT_OK(Reopen());
+  auto got = Get("k");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, r);
+}
+
+TEST_F(StoreTest, IdsAreNeverReusedAcrossDeleteAndReopen) {
+  ASSERT_OK_AND_ASSIGN(uint64_t a, Put("a", Kind::kActive));
+  ASSERT_OK_AND_ASSIGN(uint64_t b, Put("b", Kind::kActive));
+  EXPECT_LT(a, b);
+  ASSERT_OK(
+      store_->Update([](WriteTxn& txn) { return txn.DeleteSnapshot("b"); }));
+  ASSERT_OK(Reopen());
+  ASSERT_OK_AND_ASSIGN(uint64_t c, Put("c", Kind::kActive));
+  EXPECT_GT(c, b);
+}
+
+TEST_F(StoreTest, AbortedTransactionLeavesNothing) {
+  Status s = store_->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t id, txn.AllocateId());
+    WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(Rec(id, "gone", Kind::kActive)));
+    return InternalError("injected");
+  });
+  EXPECT_THAT(s, StatusIs(StatusCode::kInternal, "injected"));
+  EXPECT_FALSE(Get("gone").has_value());
+}
+
+TEST_F(StoreTest, RenameByIdKeepsIdAndIndexes) {
+  ASSERT_OK_AND_ASSIGN(uint64_t base, Put("base", Kind::kCommitted));
+  ASSERT_OK_AND_ASSIGN(uint64_t act, Put("active-key", Kind::kActive, "base"));
+  ASSERT_OK(store_->Update([&](WriteTxn& txn) -> Status {
+    SnapshotRecord r = Rec(act, "committed-name", Kind::kCommitted, "base");
+    return txn.PutSnapshot(r);
+  }));
+  EXPECT_FALSE(Get("active-key").has_value());
+  ASSERT_TRUE(Get("committed-name").has_value());
+  ASSERT_OK(store_->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto key, txn.KeyForId(act));
+    EXPECT_EQ(key, std::optional<std::string>("committed-name"));
+    WINSNAP_ASSIGN_OR_RETURN(auto kids, txn.ChildIds(base));
+    EXPECT_EQ(kids, std::vector<uint64_t>{act});
+    return OkStatus();
+  }));
+}
+
+TEST_F(StoreTest, DeleteWithChildrenFailsAndDeleteCleansIndexes) {
+  ASSERT_OK_AND_ASSIGN(uint64_t base, Put("base", Kind::kCommitted));
+  ASSERT_OK_AND_ASSIGN(uint64_t child, Put("child", Kind::kActive, "base"));
+  EXPECT_THAT(
+      store_->Update([](WriteTxn& txn) { return txn.DeleteSnapshot("base"); }),
+      StatusIs(StatusCode::kFailedPrecondition, "remove"));
+  ASSERT_OK(store_->Update(
+      [](WriteTxn& txn) { return txn.DeleteSnapshot("child"); }));
+  ASSERT_OK(store_->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto key, txn.KeyForId(child));
+    EXPECT_FALSE(key.has_value());
+    WINSNAP_ASSIGN_OR_RETURN(auto kids, txn.ChildIds(base));
+    EXPECT_TRUE(kids.empty());
+    return OkStatus();
+  }));
+  EXPECT_OK(
+      store_->Update([](WriteTxn& txn) { return txn.DeleteSnapshot("base"); }));
+  EXPECT_THAT(
+      store_->Update([](WriteTxn& txn) { return txn.DeleteSnapshot("base"); }),
+      StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(StoreTest, PutRejectsBadRecords) {
+  EXPECT_THAT(store_->Update([&](WriteTxn& txn) {
+    return txn.PutSnapshot(
+        Rec(1, std::string(MaxKeySize() + 1, 'k'), Kind::kActive));
+  }),
+              StatusIs(StatusCode::kInvalidArgument, "limit"));
+  EXPECT_THAT(store_->Update([&](WriteTxn& txn) {
+    return txn.PutSnapshot(Rec(1, "", Kind::kActive));
+  }),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->Update([&](WriteTxn& txn) {
+    return txn.PutSnapshot(Rec(1, "x", Kind::kActive, "no-such-parent"));
+  }),
+              StatusIs(StatusCode::kNotFound));
+  ASSERT_OK(Put("dup", Kind::kActive));
+  EXPECT_THAT(store_->Update([&](WriteTxn& txn) {
+    return txn.PutSnapshot(Rec(99, "dup", Kind::kActive));
+  }),
+              StatusIs(StatusCode::kAlreadyExists));
+}
+
+TEST_F(StoreTest, MapGrowsWhenFull) {
+  StoreOptions opts;
+  opts.initial_map_size = 64 << 10;  // far too small on purpose
+  meta_ = dir_.Sub("small");  // a fresh file: an existing one keeps its size
+  ASSERT_OK(Reopen(opts));
+  uint64_t before = store_->map_size();
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_OK(
+        Put("snapshot-with-a-longish-key-" + std::to_string(i), Kind::kActive));
+  }
+  EXPECT_GT(store_->map_size(), before);
+  int n = 0;
+  ASSERT_OK(store_->View([&](ReadTxn& txn) {
+    return txn.ForEachSnapshot([&](const SnapshotRecord&) {
+      ++n;
+      return OkStatus();
+    });
+  }));
+  EXPECT_EQ(n, 2000);
+}
+
+TEST_F(StoreTest, SecondHandleSeesGrowthMadeByFirst) {
+  StoreOptions small;
+  small.initial_map_size = 64 << 10;
+  meta_ = dir_.Sub("small");
+  ASSERT_OK(Reopen(small));
+  StoreOptions ro;
+  ro.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Store::Open(meta_, ro));
+  uint64_t before = reader->map_size();
+  for (int i = 0; i < 1500; ++i)
+    ASSERT_OK(Put("key-" + std::to_string(i), Kind::kActive));
+  int n = 0;
+  ASSERT_OK(reader->View([&](ReadTxn& txn) {
+    return txn.ForEachSnapshot([&](const SnapshotRecord&) {
+      ++n;
+      return OkStatus();
+    });
+  }));
+  EXPECT_EQ(n, 1500);
+  EXPECT_GT(reader->map_size(), before);
+}
+
+TEST_F(StoreTest, ReadOnlyStoreRefusesWrites) {
+  StoreOptions ro;
+  ro.read_only = true;
+  ASSERT_OK_AND_ASSIGN(auto reader, Store::Open(dir_.Sub("meta"), ro));
+  EXPECT_THAT(reader->Update([](WriteTxn&) { return OkStatus(); }),
+              StatusIs(StatusCode::kPermissionDenied));
+}
+
+TEST_F(StoreTest, ReadOnlyOpenOfMissingStoreIsNotFound) {
+  StoreOptions ro;
+  ro.read_only = true;
+  EXPECT_THAT(Store::Open(dir_.Sub("nowhere"), ro),
+              StatusIs(StatusCode::kNotFound));
+}
+
+// Writes a raw value into a named database, bypassing the Store API.
+void RawPut(const std::string& dir, const char* db, std::string_view key,
+            std::string_view value) {
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  lmdb::UniqueEnv owner(env);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi dbi;
+  ASSERT_EQ(mdb_dbi_open(txn, db, 0, &dbi), 0);
+  MDB_val k = lmdb::Val(key), v = lmdb::Val(value);
+  ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+}
+
+TEST_F(StoreTest, UnknownSchemaVersionIsRefused) {
+  store_.reset();
+  RawPut(dir_.Sub("meta"), "meta", "schema_version", "99");
+  EXPECT_THAT(Store::Open(dir_.Sub("meta"), {}),
+              StatusIs(StatusCode::kFailedPrecondition, "schema version 99"));
+}
+
+TEST_F(StoreTest, CorruptRecordIsDataLoss) {
+  store_.reset();
+  for (std::string_view bad :
+       {"{not json", "[]", R"({"id":0,"kind":2,"path":"/x"})",
+        R"({"id":3,"kind":9,"path":"/x"})", R"({"id":"x","kind":2})"}) {
+    RawPut(dir_.Sub("meta"), "snapshots", "bad", bad);
+    ASSERT_OK(Reopen());
+    EXPECT_THAT(store_->View([](ReadTxn& txn) {
+      return txn.GetSnapshot("bad").status();
+    }),
+                StatusIs(StatusCode::kDataLoss, "bad"))
+        << bad;
+    store_.reset();
+  }
+}
+
+TEST_F(StoreTest, CorruptEnvironmentFileIsAnError) {
+  store_.reset();
+  TempDir other;
+  std::string d = other.Sub("meta");
+  ASSERT_OK(base::Env::Default()->CreateDirs(d));
+  ASSERT_OK(base::Env::Default()->WriteFileAtomic(d + "/data.mdb",
+                                                  std::string(8192, 'Z')));
+  auto s = Store::Open(d, {});
+  EXPECT_FALSE(s.ok());
+}
+
+TEST_F(StoreTest, ImagesRoundTripAndDelete) {
+  ImageRecord img{"docker.io/library/nanoserver:ltsc2022",
+                  "sha256:m",
+                  "sha256:c",
+                  "sha256:top",
+                  "windows/amd64",
+                  42,
+                  {{"l", "v"}},
+                  R"({"config":{"Cmd":["cmd"]}})"};
+  ASSERT_OK(store_->Update([&](WriteTxn& txn) { return txn.PutImage(img); }));
+  ASSERT_OK(store_->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto got, txn.GetImage(img.name));
+    EXPECT_EQ(got, std::optional<ImageRecord>(img));
+    return OkStatus();
+  }));
+  ASSERT_OK(
+      store_->Update([&](WriteTxn& txn) { return txn.DeleteImage(img.name); }));
+  EXPECT_THAT(
+      store_->Update([&](WriteTxn& txn) { return txn.DeleteImage(img.name); }),
+      StatusIs(StatusCode::kNotFound));
+}
+
+TEST(LmdbTxnTest, MoveTransfersOwnershipAndSelfMoveIsSafe) {
+  TempDir dir;
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  lmdb::UniqueEnv owner(env);
+  ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0600), 0);
+  ASSERT_OK_AND_ASSIGN(lmdb::Txn a, lmdb::Txn::Begin(env, MDB_RDONLY));
+  MDB_txn* h = a.handle();
+  lmdb::Txn b(std::move(a));
+  EXPECT_EQ(a.handle(),
+            nullptr);  // NOLINT(bugprone-use-after-move): checking moved-from
+  EXPECT_EQ(b.handle(), h);
+  lmdb::Txn& alias = b;
+  b = std::move(alias);
+  EXPECT_EQ(b.handle(), h);
+  b.Abort();
+  b.Abort();  // double reset is a no-op
+  EXPECT_EQ(b.handle(), nullptr);
+}
+
+}  // namespace
+}  // namespace winsnap::metadata
