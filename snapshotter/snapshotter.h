@@ -65,6 +65,17 @@ enum class MountType {
   kOverlay,       // Linux: overlay over the layers' Files/ (bind for one layer)
 };
 
+// Points at which tests can stop the process (see TEST_SetCrashPoint).
+enum class CrashPoint {
+  kNone,
+  kPrepareAfterMkdir,   // folder made, record not committed
+  kPrepareAfterCommit,  // record committed, before returning
+  kCommitBeforeTxn,     // usage computed, commit not started
+  kRemoveAfterTxn,      // record deleted, folder not yet in trash
+  kRemoveAfterRename,   // folder in trash, not deleted
+  kCleanupMidDelete,    // part of a trash entry deleted
+};
+
 struct Options {
   std::string root;  // required, absolute
   MountType mount_type = MountType::kWindowsLayer;
@@ -72,23 +83,14 @@ struct Options {
   bool read_only = false;
   uint64_t initial_map_size = 64ull << 20;
   base::Env* env = nullptr;  // defaults to Env::Default()
+  // Test only: armed before recovery runs (see TEST_SetCrashPoint).
+  CrashPoint TEST_crash_point = CrashPoint::kNone;
 };
 
 struct CleanupReport {
-  int64_t removed = 0;         // trash entries deleted
+  int64_t removed = 0;  // trash entries deleted
   int64_t reclaimed_bytes = 0;
-  int64_t remaining = 0;       // entries that could not be deleted yet
-};
-
-// Points at which tests can stop the process (see TEST_SetCrashPoint).
-enum class CrashPoint {
-  kNone,
-  kPrepareAfterMkdir,    // folder made, record not committed
-  kPrepareAfterCommit,   // record committed, before returning
-  kCommitBeforeTxn,      // usage computed, commit not started
-  kRemoveAfterTxn,       // record deleted, folder not yet in trash
-  kRemoveAfterRename,    // folder in trash, not deleted
-  kCleanupMidDelete,     // part of a trash entry deleted
+  int64_t remaining = 0;  // entries that could not be deleted yet
 };
 
 // An exclusively locked folder under <root>/staging/. Move-only; the
@@ -126,24 +128,28 @@ class Snapshotter {
   // and returns its mounts. AlreadyExists if "key" exists; NotFound if the
   // parent does not exist; InvalidArgument if the parent is not committed
   // or key is empty.
-  StatusOr<std::vector<Mount>> Prepare(std::string_view key, std::string_view parent,
+  StatusOr<std::vector<Mount>> Prepare(std::string_view key,
+                                       std::string_view parent,
                                        const Labels& labels = {});
   // As Prepare, but a read-only view.
-  StatusOr<std::vector<Mount>> View(std::string_view key, std::string_view parent,
+  StatusOr<std::vector<Mount>> View(std::string_view key,
+                                    std::string_view parent,
                                     const Labels& labels = {});
   // Mounts of an active or view snapshot; FailedPrecondition if committed.
   StatusOr<std::vector<Mount>> Mounts(std::string_view key);
   // Turns active "key" into committed "name" (same id and folder); its labels
   // are replaced by "labels". AlreadyExists if "name" exists;
   // FailedPrecondition if "key" is not active; NotFound if missing.
-  Status Commit(std::string_view name, std::string_view key, const Labels& labels = {});
+  Status Commit(std::string_view name, std::string_view key,
+                const Labels& labels = {});
   // Removes "key". FailedPrecondition if it has children.
   Status Remove(std::string_view key);
   StatusOr<Info> Stat(std::string_view key);
   // Updates labels per containerd's UpdateInfo: fieldpaths "labels" or
   // "labels.<k>"; none means replace all labels. InvalidArgument for other
   // paths.
-  StatusOr<Info> Update(const Info& info, const std::vector<std::string>& fieldpaths = {});
+  StatusOr<Info> Update(const Info& info,
+                        const std::vector<std::string>& fieldpaths = {});
   // Active: live disk usage of the folder; committed: stored at commit;
   // view: zero.
   StatusOr<Usage> GetUsage(std::string_view key);
@@ -164,8 +170,8 @@ class Snapshotter {
   // record, with usage computed from the folder. AlreadyExists if "name"
   // exists (the staging folder is then discarded); NotFound/InvalidArgument
   // for the parent as in Prepare. Consumes "staging" on every outcome.
-  Status CommitStaged(StagingDir staging, std::string_view name, std::string_view parent,
-                      const Labels& labels = {});
+  Status CommitStaged(StagingDir staging, std::string_view name,
+                      std::string_view parent, const Labels& labels = {});
 
   const std::string& root() const;
   MountType mount_type() const;

@@ -1,0 +1,657 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Snapshotter implementation. Ordering rules that make kill -9 safe:
+//  - creations (Prepare/View/CommitStaged) make the folder inside the write
+//    transaction that inserts the record, so a crash leaves either a record
+//    with its folder or a folder with no record;
+//  - removals delete the record first, then rename the folder into trash/;
+//  - recovery (read-write Open) runs inside a write transaction, which LMDB
+//    serializes with every other writer of every process, and moves folders
+//    with no record (and unlocked staging folders) into trash/, then empties
+//    trash/.
+
+#include "snapshotter/snapshotter.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "base/gojson.h"
+#include "snapshotter/filters.h"
+
+namespace winsnap::snapshotter {
+namespace {
+
+using metadata::ReadTxn;
+using metadata::SnapshotRecord;
+using metadata::WriteTxn;
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+Info ToInfo(const SnapshotRecord& r) {
+  Info i;
+  i.name = r.key;
+  i.parent = r.parent;
+  i.kind = r.kind;
+  i.labels = r.labels;
+  i.created_ns = r.created_ns;
+  i.updated_ns = r.updated_ns;
+  i.id = r.id;
+  i.path = r.path;
+  return i;
+}
+
+std::string_view KindFilterName(Kind k) {
+  switch (k) {
+    case Kind::kActive:
+      return "active";
+    case Kind::kView:
+      return "view";
+    case Kind::kCommitted:
+      return "committed";
+    case Kind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+bool ParseId(std::string_view name, uint64_t* id) {
+  if (name.empty() || name.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v == 0 || std::to_string(v) != name) return false;
+  *id = v;
+  return true;
+}
+
+// Parent folders, nearest parent first, base last.
+StatusOr<std::vector<std::string>> ParentPaths(ReadTxn& txn,
+                                               const SnapshotRecord& r) {
+  std::vector<std::string> out;
+  std::string parent = r.parent;
+  while (!parent.empty()) {
+    WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
+    if (!p)
+      return DataLossError("parent " + Quote(parent) +
+                           " of a snapshot is missing");
+    out.push_back(p->path);
+    parent = p->parent;
+    if (out.size() > 100000)
+      return DataLossError("parent chain loop at " + Quote(parent));
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts, std::string_view suffix,
+                 char sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out.push_back(sep);
+    out += parts[i];
+    out += suffix;
+  }
+  return out;
+}
+
+}  // namespace
+
+StagingDir& StagingDir::operator=(StagingDir&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    path_ = std::move(o.path_);
+    lock_fd_ = o.lock_fd_;
+    env_ = o.env_;
+    o.path_.clear();
+    o.lock_fd_ = -1;
+  }
+  return *this;
+}
+
+StagingDir::~StagingDir() { Reset(); }
+
+void StagingDir::Release() {
+  if (lock_fd_ >= 0) {
+    ::unlink((path_ + ".lock").c_str());
+    ::close(lock_fd_);
+  }
+  lock_fd_ = -1;
+  path_.clear();
+}
+
+void StagingDir::Reset() {
+  if (!path_.empty() && env_) {
+    Status s = env_->RemoveAll(path_);
+    if (!s.ok()) spdlog::warn("removing staging folder: {}", s.ToString());
+  }
+  Release();
+}
+
+struct Snapshotter::Impl {
+  Options opts;
+  base::Env* env = nullptr;
+  std::unique_ptr<metadata::Store> store;
+  std::string snapshots_dir, trash_dir, staging_dir;
+  std::atomic<CrashPoint> crash_point{CrashPoint::kNone};
+
+  void MaybeCrash(CrashPoint p) {
+    if (crash_point.load() == p) ::raise(SIGKILL);
+  }
+
+  std::vector<Mount> MountsFor(const SnapshotRecord& r,
+                               const std::vector<std::string>& parents) {
+    Mount m;
+    if (opts.mount_type == MountType::kWindowsLayer) {
+      m.type = "windows-layer";
+      m.source = r.path;
+      m.options.push_back(r.kind == Kind::kView ? "ro" : "rw");
+      if (!parents.empty()) {
+        m.options.push_back("parentLayerPaths=" +
+                            base::GoJsonStringArray(parents));
+      }
+      return {m};
+    }
+    // Overlay (Linux): content lives in each folder's Files/.
+    std::string files = base::JoinPath(r.path, kFilesDir);
+    std::string suffix = "/" + std::string(kFilesDir);
+    bool ro = r.kind == Kind::kView;
+    if (parents.empty() || (ro && parents.size() == 1)) {
+      m.type = "bind";
+      m.source = parents.empty() ? files : parents[0] + suffix;
+      m.options = {ro ? "ro" : "rw", "rbind"};
+      return {m};
+    }
+    m.type = "overlay";
+    m.source = "overlay";
+    if (!ro) {
+      m.options.push_back("workdir=" + base::JoinPath(r.path, "work"));
+      m.options.push_back("upperdir=" + files);
+    }
+    m.options.push_back("lowerdir=" + Join(parents, suffix, ':'));
+    return {m};
+  }
+
+  // Moves "path" into trash/ under a fresh name. NotFound is not an error.
+  Status MoveToTrash(const std::string& path, uint64_t id) {
+    std::string base_name = id ? std::to_string(id) : "x";
+    std::string dest = base::JoinPath(trash_dir, base_name);
+    for (int n = 1; env->Exists(dest); ++n) {
+      dest = base::JoinPath(trash_dir, base_name + "-" + std::to_string(n));
+    }
+    Status s = env->Rename(path, dest);
+    if (s.code() == StatusCode::kNotFound) return OkStatus();
+    if (!s.ok()) {
+      // A folder adopted from elsewhere may sit on another filesystem; it
+      // cannot move into trash/, so delete it where it is.
+      spdlog::warn("cannot move {} to trash ({}); deleting in place", path,
+                   s.message());
+      return env->RemoveAll(path);
+    }
+    return env->SyncDir(trash_dir);
+  }
+
+  Status Recover() {
+    int moved = 0;
+    Status s = store->Update([&](WriteTxn& txn) -> Status {
+      moved = 0;
+      WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(snapshots_dir));
+      for (const auto& name : names) {
+        uint64_t id = 0;
+        if (ParseId(name, &id)) {
+          WINSNAP_ASSIGN_OR_RETURN(auto key, txn.KeyForId(id));
+          if (key) continue;
+        }
+        spdlog::info("recovery: snapshots/{} has no record; moving it to trash",
+                     name);
+        WINSNAP_RETURN_IF_ERROR(
+            MoveToTrash(base::JoinPath(snapshots_dir, name), id));
+        ++moved;
+      }
+      WINSNAP_ASSIGN_OR_RETURN(auto staged, env->ListDir(staging_dir));
+      for (const auto& name : staged) {
+        if (name.size() > 5 && name.ends_with(".lock")) continue;
+        std::string dir = base::JoinPath(staging_dir, name);
+        std::string lock = dir + ".lock";
+        int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+          bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+          if (busy) {
+            ::close(fd);
+            continue;  // a live import owns it
+          }
+        }
+        spdlog::info("recovery: sweeping unfinished staging/{}", name);
+        WINSNAP_RETURN_IF_ERROR(MoveToTrash(dir, 0));
+        if (fd >= 0) {
+          ::unlink(lock.c_str());
+          ::close(fd);
+        }
+        ++moved;
+      }
+      // Lock files whose folder is gone.
+      for (const auto& name : staged) {
+        if (!(name.size() > 5 && name.ends_with(".lock"))) continue;
+        std::string lock = base::JoinPath(staging_dir, name);
+        if (env->Exists(lock.substr(0, lock.size() - 5))) continue;
+        int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(lock.c_str());
+        ::close(fd);
+      }
+      return OkStatus();
+    });
+    if (moved) spdlog::info("recovery moved {} folder(s) to trash", moved);
+    return s;
+  }
+
+  StatusOr<std::vector<Mount>> Create(Kind kind, std::string_view key,
+                                      std::string_view parent,
+                                      const Labels& labels) {
+    if (key.empty())
+      return InvalidArgumentError("snapshot key must not be empty");
+    std::string path;
+    std::vector<Mount> mounts;
+    Status s = store->Update([&](WriteTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(key));
+      if (existing)
+        return AlreadyExistsError("snapshot " + Quote(key) + " already exists");
+      if (!parent.empty()) {
+        WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
+        if (!p)
+          return NotFoundError("parent snapshot " + Quote(parent) +
+                               " does not exist");
+        if (p->kind != Kind::kCommitted) {
+          return InvalidArgumentError("parent " + Quote(parent) +
+                                      " is not a committed snapshot");
+        }
+      }
+      WINSNAP_ASSIGN_OR_RETURN(uint64_t id, txn.AllocateId());
+      SnapshotRecord r;
+      r.id = id;
+      r.kind = kind;
+      r.key = std::string(key);
+      r.parent = std::string(parent);
+      r.labels = labels;
+      r.created_ns = r.updated_ns = env->NowNanos();
+      r.path = base::JoinPath(snapshots_dir, std::to_string(id));
+      path = r.path;
+      // A folder left by a crashed transaction that got the same id.
+      WINSNAP_RETURN_IF_ERROR(env->RemoveAll(path));
+      WINSNAP_RETURN_IF_ERROR(env->CreateDir(path));
+      bool extract = key.find(kUnpackKeyPrefix) != std::string_view::npos;
+      bool overlay = opts.mount_type == MountType::kOverlay;
+      if (overlay || (!extract && parent.empty())) {
+        WINSNAP_RETURN_IF_ERROR(
+            env->CreateDir(base::JoinPath(path, kFilesDir)));
+      }
+      if (overlay && kind == Kind::kActive) {
+        WINSNAP_RETURN_IF_ERROR(env->CreateDir(base::JoinPath(path, "work")));
+      }
+      WINSNAP_RETURN_IF_ERROR(env->SyncDir(snapshots_dir));
+      MaybeCrash(CrashPoint::kPrepareAfterMkdir);
+      WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(r));
+      WINSNAP_ASSIGN_OR_RETURN(auto parents, ParentPaths(txn, r));
+      mounts = MountsFor(r, parents);
+      return OkStatus();
+    });
+    if (!s.ok()) {
+      if (!path.empty()) env->RemoveAll(path).IgnoreError();
+      return s;
+    }
+    MaybeCrash(CrashPoint::kPrepareAfterCommit);
+    return mounts;
+  }
+
+  StatusOr<SnapshotRecord> Get(std::string_view key) {
+    std::optional<SnapshotRecord> rec;
+    WINSNAP_RETURN_IF_ERROR(store->View([&](ReadTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetSnapshot(key));
+      return OkStatus();
+    }));
+    if (!rec)
+      return NotFoundError("snapshot " + Quote(key) + " does not exist");
+    return std::move(*rec);
+  }
+};
+
+Snapshotter::Snapshotter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Snapshotter::~Snapshotter() = default;
+
+StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
+    const Options& options) {
+  if (options.root.empty() || options.root[0] != '/') {
+    return InvalidArgumentError("root must be an absolute path, got " +
+                                Quote(options.root));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->opts = options;
+  impl->crash_point = options.TEST_crash_point;
+  impl->env = options.env ? options.env : base::Env::Default();
+  std::string root = options.root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  impl->opts.root = root;
+  impl->snapshots_dir = base::JoinPath(root, "snapshots");
+  impl->trash_dir = base::JoinPath(root, "trash");
+  impl->staging_dir = base::JoinPath(root, "staging");
+  base::Env* env = impl->env;
+  if (!options.read_only) {
+    for (const auto& d :
+         {root, impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
+      WINSNAP_RETURN_IF_ERROR(env->CreateDirs(d));
+    }
+  }
+  metadata::StoreOptions so;
+  so.read_only = options.read_only;
+  so.initial_map_size = options.initial_map_size;
+  so.env = env;
+  WINSNAP_ASSIGN_OR_RETURN(
+      impl->store, metadata::Store::Open(base::JoinPath(root, "meta"), so));
+  std::unique_ptr<Snapshotter> sn(new Snapshotter(std::move(impl)));
+  if (!options.read_only) {
+    WINSNAP_RETURN_IF_ERROR(sn->impl_->Recover());
+    auto report = sn->Cleanup();
+    if (!report.ok())
+      spdlog::warn("cleanup after recovery: {}", report.status().ToString());
+  }
+  return sn;
+}
+
+StatusOr<std::vector<Mount>> Snapshotter::Prepare(std::string_view key,
+                                                  std::string_view parent,
+                                                  const Labels& labels) {
+  return impl_->Create(Kind::kActive, key, parent, labels);
+}
+
+StatusOr<std::vector<Mount>> Snapshotter::View(std::string_view key,
+                                               std::string_view parent,
+                                               const Labels& labels) {
+  return impl_->Create(Kind::kView, key, parent, labels);
+}
+
+StatusOr<std::vector<Mount>> Snapshotter::Mounts(std::string_view key) {
+  std::vector<Mount> mounts;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto rec, txn.GetSnapshot(key));
+    if (!rec)
+      return NotFoundError("snapshot " + Quote(key) + " does not exist");
+    if (rec->kind == Kind::kCommitted) {
+      return FailedPreconditionError(
+          "snapshot " + Quote(key) +
+          " is committed; only active and view snapshots have mounts");
+    }
+    WINSNAP_ASSIGN_OR_RETURN(auto parents, ParentPaths(txn, *rec));
+    mounts = impl_->MountsFor(*rec, parents);
+    return OkStatus();
+  }));
+  return mounts;
+}
+
+Status Snapshotter::Commit(std::string_view name, std::string_view key,
+                           const Labels& labels) {
+  if (name.empty())
+    return InvalidArgumentError("commit name must not be empty");
+  WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord before, impl_->Get(key));
+  if (before.kind != Kind::kActive) {
+    return FailedPreconditionError(
+        "snapshot " + Quote(key) + " is not active (it is " +
+        std::string(metadata::KindName(before.kind)) + ")");
+  }
+  // Usage is measured before the transaction so the writer lock is not held
+  // across a walk of a large folder.
+  WINSNAP_ASSIGN_OR_RETURN(base::DiskUsage du,
+                           impl_->env->GetDiskUsage(before.path));
+  impl_->MaybeCrash(CrashPoint::kCommitBeforeTxn);
+  return impl_->store->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto rec, txn.GetSnapshot(key));
+    if (!rec)
+      return NotFoundError("snapshot " + Quote(key) + " does not exist");
+    if (rec->kind != Kind::kActive) {
+      return FailedPreconditionError("snapshot " + Quote(key) +
+                                     " is not active");
+    }
+    WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(name));
+    if (existing)
+      return AlreadyExistsError("snapshot " + Quote(name) + " already exists");
+    rec->key = std::string(name);
+    rec->kind = Kind::kCommitted;
+    rec->labels = labels;
+    rec->created_ns = rec->updated_ns = impl_->env->NowNanos();
+    rec->usage = Usage{du.size, du.inodes};
+    return txn.PutSnapshot(*rec);
+  });
+}
+
+Status Snapshotter::Remove(std::string_view key) {
+  SnapshotRecord removed;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto rec, txn.GetSnapshot(key));
+    if (!rec)
+      return NotFoundError("snapshot " + Quote(key) + " does not exist");
+    WINSNAP_ASSIGN_OR_RETURN(auto children, txn.ChildIds(rec->id));
+    if (!children.empty()) {
+      return FailedPreconditionError(
+          "cannot remove snapshot " + Quote(key) + ": it has " +
+          std::to_string(children.size()) + " child snapshot(s)");
+    }
+    removed = *rec;
+    return txn.DeleteSnapshot(key);
+  }));
+  impl_->MaybeCrash(CrashPoint::kRemoveAfterTxn);
+  // The record is gone; a crash before the rename leaves an orphan folder
+  // that the next read-write open moves to trash.
+  Status s = impl_->MoveToTrash(removed.path, removed.id);
+  if (!s.ok())
+    spdlog::warn("remove {}: folder stays for recovery: {}", key, s.ToString());
+  impl_->MaybeCrash(CrashPoint::kRemoveAfterRename);
+  return OkStatus();
+}
+
+StatusOr<Info> Snapshotter::Stat(std::string_view key) {
+  WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord rec, impl_->Get(key));
+  return ToInfo(rec);
+}
+
+StatusOr<Info> Snapshotter::Update(const Info& info,
+                                   const std::vector<std::string>& fieldpaths) {
+  for (const auto& p : fieldpaths) {
+    if (p != "labels" && !(p.starts_with("labels.") && p.size() > 7)) {
+      return InvalidArgumentError("cannot update " + Quote(p) +
+                                  " field on snapshot " + Quote(info.name));
+    }
+  }
+  Info out;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto rec, txn.GetSnapshot(info.name));
+    if (!rec)
+      return NotFoundError("snapshot " + Quote(info.name) + " does not exist");
+    if (fieldpaths.empty()) {
+      rec->labels = info.labels;
+    } else {
+      for (const auto& p : fieldpaths) {
+        if (p == "labels") {
+          rec->labels = info.labels;
+          continue;
+        }
+        std::string k = p.substr(7);
+        auto it = info.labels.find(k);
+        if (it != info.labels.end()) {
+          rec->labels[k] = it->second;
+        } else {
+          rec->labels.erase(k);
+        }
+      }
+    }
+    // containerd's storage drops labels with empty values.
+    std::erase_if(rec->labels,
+                  [](const auto& kv) { return kv.second.empty(); });
+    rec->updated_ns = impl_->env->NowNanos();
+    WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(*rec));
+    out = ToInfo(*rec);
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<Usage> Snapshotter::GetUsage(std::string_view key) {
+  WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord rec, impl_->Get(key));
+  if (rec.kind == Kind::kActive) {
+    WINSNAP_ASSIGN_OR_RETURN(base::DiskUsage du,
+                             impl_->env->GetDiskUsage(rec.path));
+    return Usage{du.size, du.inodes};
+  }
+  if (rec.kind == Kind::kView) return Usage{};
+  return rec.usage;
+}
+
+Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
+                         const std::vector<std::string>& filters) {
+  WINSNAP_ASSIGN_OR_RETURN(Filter filter, Filter::ParseAny(filters));
+  std::vector<Info> matched;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
+    return txn.ForEachSnapshot([&](const SnapshotRecord& r) -> Status {
+      if (filter.Match(SnapshotFieldLookup(r.key, r.parent,
+                                           KindFilterName(r.kind), r.labels))) {
+        matched.push_back(ToInfo(r));
+      }
+      return OkStatus();
+    });
+  }));
+  // fn runs outside the read transaction so it may call back into us.
+  for (const auto& info : matched) WINSNAP_RETURN_IF_ERROR(fn(info));
+  return OkStatus();
+}
+
+StatusOr<CleanupReport> Snapshotter::Cleanup() {
+  if (impl_->opts.read_only)
+    return PermissionDeniedError("cleanup needs a writable store");
+  base::Env* env = impl_->env;
+  CleanupReport report;
+  WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(impl_->trash_dir));
+  for (const auto& name : names) {
+    std::string path = base::JoinPath(impl_->trash_dir, name);
+    auto du = env->GetDiskUsage(path);
+    // Delete child by child so a crash mid-way leaves a smaller trash entry
+    // that the next Cleanup finishes.
+    Status s;
+    if (env->IsDirectory(path)) {
+      auto children = env->ListDir(path);
+      if (children.ok()) {
+        for (const auto& c : *children) {
+          Status cs = env->RemoveAll(base::JoinPath(path, c));
+          if (!cs.ok() && s.ok()) s = cs;
+          impl_->MaybeCrash(CrashPoint::kCleanupMidDelete);
+        }
+      }
+    }
+    if (s.ok()) s = env->RemoveAll(path);
+    if (s.ok()) {
+      report.removed++;
+      if (du.ok()) report.reclaimed_bytes += du->size;
+    } else {
+      report.remaining++;
+      spdlog::warn("cleanup: cannot delete trash/{} yet: {}", name,
+                   s.ToString());
+    }
+  }
+  return report;
+}
+
+StatusOr<StagingDir> Snapshotter::BeginStaging() {
+  if (impl_->opts.read_only)
+    return PermissionDeniedError("staging needs a writable store");
+  base::Env* env = impl_->env;
+  StagingDir out;
+  // Created inside a write transaction so recovery (also a write
+  // transaction) never sees the folder before its lock is held.
+  WINSNAP_RETURN_IF_ERROR(impl_->store->Update([&](WriteTxn&) -> Status {
+    std::string tmpl = base::JoinPath(impl_->staging_dir, "layer-XXXXXX");
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      return ErrnoError("mkdtemp", errno, tmpl);
+    std::string lock = tmpl + ".lock";
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      Status s = ErrnoError(fd < 0 ? "open" : "flock", errno, lock);
+      if (fd >= 0) ::close(fd);
+      env->RemoveAll(tmpl).IgnoreError();
+      return s;
+    }
+    ::chmod(tmpl.c_str(), 0700);
+    out = StagingDir(tmpl, fd, env);
+    return OkStatus();
+  }));
+  return out;
+}
+
+Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
+                                 std::string_view parent,
+                                 const Labels& labels) {
+  if (name.empty())
+    return InvalidArgumentError("snapshot name must not be empty");
+  if (staging.path().empty())
+    return InvalidArgumentError("staging folder was already used");
+  base::Env* env = impl_->env;
+  WINSNAP_ASSIGN_OR_RETURN(base::DiskUsage du,
+                           env->GetDiskUsage(staging.path()));
+  std::string dest;
+  Status s = impl_->store->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(name));
+    if (existing)
+      return AlreadyExistsError("snapshot " + Quote(name) + " already exists");
+    if (!parent.empty()) {
+      WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
+      if (!p)
+        return NotFoundError("parent snapshot " + Quote(parent) +
+                             " does not exist");
+      if (p->kind != Kind::kCommitted) {
+        return InvalidArgumentError("parent " + Quote(parent) +
+                                    " is not a committed snapshot");
+      }
+    }
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t id, txn.AllocateId());
+    dest = base::JoinPath(impl_->snapshots_dir, std::to_string(id));
+    // Idempotent when LMDB re-runs this after growing the map: the aborted
+    // attempt got the same id and may already have moved the folder.
+    if (env->Exists(staging.path())) {
+      WINSNAP_RETURN_IF_ERROR(env->RemoveAll(dest));
+      WINSNAP_RETURN_IF_ERROR(env->Rename(staging.path(), dest));
+      WINSNAP_RETURN_IF_ERROR(env->SyncDir(impl_->snapshots_dir));
+    }
+    SnapshotRecord r;
+    r.id = id;
+    r.kind = Kind::kCommitted;
+    r.key = std::string(name);
+    r.parent = std::string(parent);
+    r.labels = labels;
+    r.created_ns = r.updated_ns = env->NowNanos();
+    r.usage = Usage{du.size, du.inodes};
+    r.path = dest;
+    return txn.PutSnapshot(r);
+  });
+  if (!s.ok()) {
+    if (!dest.empty() && !env->Exists(staging.path()))
+      env->RemoveAll(dest).IgnoreError();
+    return s;  // ~StagingDir deletes what is left of the staging folder
+  }
+  staging.Release();
+  return OkStatus();
+}
+
+const std::string& Snapshotter::root() const { return impl_->opts.root; }
+MountType Snapshotter::mount_type() const { return impl_->opts.mount_type; }
+metadata::Store* Snapshotter::store() { return impl_->store.get(); }
+void Snapshotter::TEST_SetCrashPoint(CrashPoint point) {
+  impl_->crash_point = point;
+}
+
+}  // namespace winsnap::snapshotter
