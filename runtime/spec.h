@@ -1,0 +1,69 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// OCI runtime config.json generation from a snapshot (and the image it came
+// from): windows.layerFolders = [nearest parent ... base, scratch], process
+// defaults from the image config. The layer order is the one every Windows
+// runtime expects (OCI config-windows.md, hcsshim wcow_parse.go: topmost
+// first, base, scratch last) and the one users get wrong by hand.
+//
+// Thread-safety: stateless functions; safe to call concurrently.
+
+#ifndef WINSNAP_RUNTIME_SPEC_H_
+#define WINSNAP_RUNTIME_SPEC_H_
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "snapshotter/snapshotter.h"
+
+namespace winsnap::runtime {
+
+struct SpecOptions {
+  // Active snapshot used as scratch (its parents are the image layers).
+  std::string snapshot_key;
+  // Overrides; empty means "from the image config, else the default".
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "K=V", appended after the image's env
+  std::string cwd;
+  std::string user;
+  std::string hostname;
+  bool terminal = false;
+};
+
+// The parts of an OCI/Docker image config a spec uses.
+struct ImageDefaults {
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> cmd;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::string user;
+};
+
+// Parses the "config" object of an image config blob. Missing fields stay
+// empty; InvalidArgument if the JSON is malformed or fields have wrong types.
+StatusOr<ImageDefaults> ParseImageConfig(std::string_view config_json);
+
+// The layer folders for an active or view snapshot: parents nearest first,
+// then the snapshot's own folder (the scratch) last. FailedPrecondition for a
+// committed snapshot (it cannot be a scratch).
+StatusOr<std::vector<std::string>> LayerFolders(snapshotter::Snapshotter& sn,
+                                                std::string_view key);
+
+// Builds the config.json document. "image" supplies process defaults (may be
+// null). InvalidArgument if no command results from image and options.
+StatusOr<nlohmann::json> GenerateSpec(snapshotter::Snapshotter& sn,
+                                      const SpecOptions& options,
+                                      const ImageDefaults* image);
+
+// Finds the image whose top layer is the parent of "key", if any, and returns
+// its defaults.
+StatusOr<std::optional<ImageDefaults>> ImageForSnapshot(
+    snapshotter::Snapshotter& sn, std::string_view key);
+
+}  // namespace winsnap::runtime
+
+#endif  // WINSNAP_RUNTIME_SPEC_H_
