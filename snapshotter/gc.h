@@ -1,0 +1,55 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Garbage collection: deletes trash/ entries with retries and back-off (an
+// entry that cannot be deleted yet never blocks the others) and, when asked,
+// prunes committed snapshots that no image record and no active/view
+// snapshot references. This is what containerd's windows snapshotter never
+// does for its rm-<id> folders.
+//
+// Thread-safety: RunGc may run concurrently with any Snapshotter call; the
+// snapshotter's own transactions keep the store consistent.
+
+#ifndef WINSNAP_SNAPSHOTTER_GC_H_
+#define WINSNAP_SNAPSHOTTER_GC_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "snapshotter/snapshotter.h"
+
+namespace winsnap::snapshotter {
+
+struct GcOptions {
+  // Also remove committed snapshots that no image and no active/view
+  // snapshot references (leaves first).
+  bool prune = false;
+  // Report what would be done without doing it.
+  bool dry_run = false;
+  // Attempts per trash entry within one run, with exponential back-off
+  // starting at initial_backoff.
+  int attempts = 3;
+  std::chrono::milliseconds initial_backoff{50};
+};
+
+struct GcReport {
+  std::vector<std::string> pruned;  // snapshot keys removed (or to remove)
+  int64_t trash_removed = 0;        // trash entries deleted
+  int64_t reclaimed_bytes = 0;
+  std::vector<std::string> failed;  // trash entries left, with reasons
+};
+
+// Runs one collection over "sn". Errors of individual entries are reported
+// in the result, not returned; a non-OK status means the store itself could
+// not be read.
+StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options);
+
+// The committed snapshots RunGc(prune) would remove, in removal order
+// (children before parents).
+StatusOr<std::vector<std::string>> PruneCandidates(Snapshotter& sn);
+
+}  // namespace winsnap::snapshotter
+
+#endif  // WINSNAP_SNAPSHOTTER_GC_H_
