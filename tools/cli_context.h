@@ -29,7 +29,8 @@ struct CliContext {
 
   // Opens the snapshotter at "root". read_only: for commands that only read
   // (ls, info, path, tree, usage), so they work while a service writes.
-  StatusOr<std::unique_ptr<snapshotter::Snapshotter>> Open(bool read_only) const;
+  StatusOr<std::unique_ptr<snapshotter::Snapshotter>> Open(
+      bool read_only) const;
 };
 
 // Prints "snapctl: <status message>" to stderr and throws CLI::RuntimeError

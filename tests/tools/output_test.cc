@@ -1,0 +1,47 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "tools/output.h"
+
+#include <gtest/gtest.h>
+
+namespace winsnap::tools {
+namespace {
+
+// The expected text is what containerd 1.7's `ctr snapshots prepare --mounts`
+// prints (json.MarshalIndent with four spaces) for a windows-layer mount.
+TEST(OutputTest, MountsAsCtrPrintsThem) {
+  snapshotter::Mount m{
+      "windows-layer",
+      R"(C:\ProgramData\containerd\root\io.containerd.snapshotter.v1.windows\snapshots\25)",
+      "",
+      {"rw", R"(parentLayerPaths=["C:\\x\\24","C:\\x\\23"])"}};
+  EXPECT_EQ(GoIndentMounts({m}), R"([
+    {
+        "Type": "windows-layer",
+        "Source": "C:\\ProgramData\\containerd\\root\\io.containerd.snapshotter.v1.windows\\snapshots\\25",
+        "Target": "",
+        "Options": [
+            "rw",
+            "parentLayerPaths=[\"C:\\\\x\\\\24\",\"C:\\\\x\\\\23\"]"
+        ]
+    }
+])");
+  EXPECT_EQ(GoIndentMounts({}), "[]");
+}
+
+TEST(OutputTest, TableAlignsLikeTabwriter) {
+  EXPECT_EQ(Table({{"KEY", "PARENT", "KIND"}, {"a-long-key", "", "Active"}}),
+            "KEY        PARENT KIND\n"
+            "a-long-key        Active\n");
+}
+
+TEST(OutputTest, TimesAndSizes) {
+  EXPECT_EQ(Rfc3339Nano(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(Rfc3339Nano(1'700'000'000'120'000'000), "2023-11-14T22:13:20.12Z");
+  EXPECT_EQ(HumanSize(0), "0.0 B");
+  EXPECT_EQ(HumanSize(1536), "1.5 KiB");
+  EXPECT_EQ(HumanSize(5ll << 30), "5.0 GiB");
+}
+
+}  // namespace
+}  // namespace winsnap::tools
