@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package winsnap needs to build, test and run its
+# demo. Idempotent; needs root (apt-get).
+set -euo pipefail
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config clang-format-14 git ca-certificates
+  # libraries
+  liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libssl-dev libarchive-dev libzstd-dev zlib1g-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # peers used by integration tests
+  runc containerd busybox-static golang-go golang-github-containerd-containerd-dev
+  golang-github-coreos-bbolt-dev
+  # Windows cross-compile of the computecore backend
+  g++-mingw-w64-x86-64
+  # tools used by scripts
+  zstd gzip tar python3 util-linux procps
+)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: needs root (apt-get); run as root or with sudo" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
