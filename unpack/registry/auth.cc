@@ -224,7 +224,11 @@ StatusOr<DockerConfig> DockerConfig::Parse(std::string_view json) {
   if (!auths->is_object()) {
     return InvalidArgumentError("docker config: \"auths\" is not an object");
   }
-  for (const auto& [key, entry] : auths->items()) {
+  for (auto item = auths->begin(); item != auths->end(); ++item) {
+    // Named references rather than a structured binding: lambdas below
+    // capture them, which clang 14 rejects for bindings.
+    const std::string& key = item.key();
+    const nlohmann::json& entry = item.value();
     if (!entry.is_object()) {
       return InvalidArgumentError("docker config: auths[\"" + key +
                                   "\"] is not an object");
