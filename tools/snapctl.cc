@@ -11,6 +11,7 @@
 
 #include "base/logging.h"
 #include "tools/cli_context.h"
+#include "tools/serve_command.h"
 #include "tools/snapshot_commands.h"
 #include "tools/spec_command.h"
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
 
   winsnap::tools::RegisterSnapshotCommands(app, ctx);
   winsnap::tools::RegisterSpecCommand(app, ctx);
+  winsnap::tools::RegisterServeCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

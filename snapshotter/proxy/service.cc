@@ -1,0 +1,267 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "snapshotter/proxy/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <utility>
+#include <vector>
+
+namespace winsnap::proxy {
+namespace {
+
+using snapshotter::Info;
+using snapshotter::Kind;
+
+void ToProto(
+    const std::vector<snapshotter::Mount>& in,
+    google::protobuf::RepeatedPtrField<containerd::types::Mount>* out) {
+  for (const auto& m : in) {
+    auto* pm = out->Add();
+    pm->set_type(m.type);
+    pm->set_source(m.source);
+    pm->set_target(m.target);
+    for (const auto& o : m.options) pm->add_options(o);
+  }
+}
+
+void SetTime(int64_t ns, google::protobuf::Timestamp* t) {
+  int64_t secs = ns / 1000000000;
+  int32_t nanos = static_cast<int32_t>(ns % 1000000000);
+  if (nanos < 0) {
+    nanos += 1000000000;
+    secs -= 1;
+  }
+  t->set_seconds(secs);
+  t->set_nanos(nanos);
+}
+
+api::Kind KindToProto(Kind k) {
+  switch (k) {
+    case Kind::kView:
+      return api::VIEW;
+    case Kind::kActive:
+      return api::ACTIVE;
+    case Kind::kCommitted:
+      return api::COMMITTED;
+    case Kind::kUnknown:
+      break;
+  }
+  return api::UNKNOWN;
+}
+
+void InfoToProto(const Info& i, api::Info* out) {
+  out->set_name(i.name);
+  out->set_parent(i.parent);
+  out->set_kind(KindToProto(i.kind));
+  SetTime(i.created_ns, out->mutable_created_at());
+  SetTime(i.updated_ns, out->mutable_updated_at());
+  for (const auto& [k, v] : i.labels) (*out->mutable_labels())[k] = v;
+}
+
+snapshotter::Labels LabelsFrom(
+    const google::protobuf::Map<std::string, std::string>& m) {
+  return snapshotter::Labels(m.begin(), m.end());
+}
+
+// Streams a List result: the walk runs on the pool, then batches are written
+// one at a time (gRPC allows one outstanding write per stream).
+class ListReactor final
+    : public grpc::ServerWriteReactor<api::ListSnapshotsResponse> {
+ public:
+  ListReactor(snapshotter::Snapshotter* sn, base::ThreadPool* pool,
+              const api::ListSnapshotsRequest* req) {
+    std::vector<std::string> filters(req->filters().begin(),
+                                     req->filters().end());
+    pool->Submit([this, sn, filters = std::move(filters)] {
+      Status s = sn->Walk(
+          [this](const Info& i) {
+            if (batches_.empty() || batches_.back().info_size() >= kListBatch) {
+              batches_.emplace_back();
+            }
+            InfoToProto(i, batches_.back().add_info());
+            return OkStatus();
+          },
+          filters);
+      if (!s.ok()) {
+        Finish(ToGrpc(s));
+        return;
+      }
+      NextWrite();
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    NextWrite();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void NextWrite() {
+    if (next_ >= batches_.size()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    StartWrite(&batches_[next_++]);
+  }
+
+  // Filled by the pool task before the first write; read-only afterwards,
+  // and each write completes before the next begins.
+  std::vector<api::ListSnapshotsResponse> batches_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+grpc::Status ToGrpc(const Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(s.code())),
+                      s.message());
+}
+
+SnapshotsService::SnapshotsService(snapshotter::Snapshotter* sn, int threads)
+    : sn_(sn), pool_(std::make_unique<base::ThreadPool>(threads)) {}
+
+// Destroying the pool runs any queued task before the snapshotter goes away.
+SnapshotsService::~SnapshotsService() = default;
+
+grpc::ServerUnaryReactor* SnapshotsService::RunUnary(
+    grpc::CallbackServerContext* ctx, const char* rpc,
+    std::function<Status()> fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  pool_->Submit([reactor, rpc, fn = std::move(fn)] {
+    auto start = std::chrono::steady_clock::now();
+    Status s = fn();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    if (s.ok()) {
+      spdlog::debug("rpc={} code=OK us={}", rpc, us);
+    } else {
+      spdlog::info("rpc={} code={} us={} error=\"{}\"", rpc,
+                   StatusCodeName(s.code()), us, s.message());
+    }
+    reactor->Finish(ToGrpc(s));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Prepare(
+    grpc::CallbackServerContext* ctx, const api::PrepareSnapshotRequest* req,
+    api::PrepareSnapshotResponse* resp) {
+  return RunUnary(ctx, "Prepare", [this, req, resp]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(
+        auto mounts,
+        sn_->Prepare(req->key(), req->parent(), LabelsFrom(req->labels())));
+    ToProto(mounts, resp->mutable_mounts());
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::View(
+    grpc::CallbackServerContext* ctx, const api::ViewSnapshotRequest* req,
+    api::ViewSnapshotResponse* resp) {
+  return RunUnary(ctx, "View", [this, req, resp]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto mounts, sn_->View(req->key(), req->parent(),
+                                                    LabelsFrom(req->labels())));
+    ToProto(mounts, resp->mutable_mounts());
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Mounts(
+    grpc::CallbackServerContext* ctx, const api::MountsRequest* req,
+    api::MountsResponse* resp) {
+  return RunUnary(ctx, "Mounts", [this, req, resp]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto mounts, sn_->Mounts(req->key()));
+    ToProto(mounts, resp->mutable_mounts());
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Commit(
+    grpc::CallbackServerContext* ctx, const api::CommitSnapshotRequest* req,
+    google::protobuf::Empty*) {
+  return RunUnary(ctx, "Commit", [this, req]() -> Status {
+    if (!req->parent().empty()) {
+      // containerd 2.2+ may ask to rebase at commit; we only accept the
+      // parent the active snapshot already has.
+      WINSNAP_ASSIGN_OR_RETURN(Info active, sn_->Stat(req->key()));
+      if (active.parent != req->parent()) {
+        return UnimplementedError("rebasing snapshot \"" + req->key() +
+                                  "\" onto \"" + req->parent() +
+                                  "\" at commit is not supported");
+      }
+    }
+    return sn_->Commit(req->name(), req->key(), LabelsFrom(req->labels()));
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Remove(
+    grpc::CallbackServerContext* ctx, const api::RemoveSnapshotRequest* req,
+    google::protobuf::Empty*) {
+  return RunUnary(ctx, "Remove",
+                  [this, req] { return sn_->Remove(req->key()); });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Stat(
+    grpc::CallbackServerContext* ctx, const api::StatSnapshotRequest* req,
+    api::StatSnapshotResponse* resp) {
+  return RunUnary(ctx, "Stat", [this, req, resp]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(Info i, sn_->Stat(req->key()));
+    InfoToProto(i, resp->mutable_info());
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Update(
+    grpc::CallbackServerContext* ctx, const api::UpdateSnapshotRequest* req,
+    api::UpdateSnapshotResponse* resp) {
+  return RunUnary(ctx, "Update", [this, req, resp]() -> Status {
+    Info in;
+    in.name = req->info().name();
+    in.parent = req->info().parent();
+    in.labels = LabelsFrom(req->info().labels());
+    std::vector<std::string> paths(req->update_mask().paths().begin(),
+                                   req->update_mask().paths().end());
+    WINSNAP_ASSIGN_OR_RETURN(Info out, sn_->Update(in, paths));
+    InfoToProto(out, resp->mutable_info());
+    return OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<api::ListSnapshotsResponse>* SnapshotsService::List(
+    grpc::CallbackServerContext*, const api::ListSnapshotsRequest* req) {
+  return new ListReactor(sn_, pool_.get(), req);
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Usage(
+    grpc::CallbackServerContext* ctx, const api::UsageRequest* req,
+    api::UsageResponse* resp) {
+  return RunUnary(ctx, "Usage", [this, req, resp]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(snapshotter::Usage u, sn_->GetUsage(req->key()));
+    resp->set_size(u.size);
+    resp->set_inodes(u.inodes);
+    return OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SnapshotsService::Cleanup(
+    grpc::CallbackServerContext* ctx, const api::CleanupRequest*,
+    google::protobuf::Empty*) {
+  return RunUnary(ctx, "Cleanup", [this]() -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto report, sn_->Cleanup());
+    if (report.removed || report.remaining) {
+      spdlog::info("cleanup removed={} reclaimed_bytes={} remaining={}",
+                   report.removed, report.reclaimed_bytes, report.remaining);
+    }
+    return OkStatus();
+  });
+}
+
+}  // namespace winsnap::proxy
