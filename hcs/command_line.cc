@@ -13,7 +13,15 @@ std::string EscapeArg(std::string_view arg) {
     if (c == ' ' || c == '\t') has_space = true;
   }
   if (!needs_backslash && !has_space) return std::string(arg);
-  if (!needs_backslash) return "\"" + std::string(arg) + "\"";
+  if (!needs_backslash) {
+    // Built by append: GCC 12 -O3 misreports -Wrestrict on "\"" + s + "\"".
+    std::string quoted;
+    quoted.reserve(arg.size() + 2);
+    quoted.push_back('"');
+    quoted.append(arg);
+    quoted.push_back('"');
+    return quoted;
+  }
 
   std::string out;
   out.reserve(arg.size() + 8);
