@@ -6,14 +6,14 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format-14 git ca-certificates
   # libraries
-  liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libboost-dev liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libarchive-dev libzstd-dev zlib1g-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers used by integration tests
   runc containerd busybox-static golang-go golang-github-containerd-containerd-dev
-  golang-github-coreos-bbolt-dev
+  golang-github-coreos-bbolt-dev docker-registry skopeo openssl
   # Windows cross-compile of the computecore backend
   g++-mingw-w64-x86-64
   # tools used by scripts
