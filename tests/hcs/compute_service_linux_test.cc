@@ -389,13 +389,17 @@ TEST_F(LinuxComputeServiceTest,
   oci::Spec spec = Spec();
   ASSERT_OK_AND_ASSIGN(auto cs2, Create("shutdown2", spec));
   ASSERT_OK(cs2->Start());
+  Pipe ready;
   ASSERT_OK_AND_ASSIGN(
       auto init2,
       cs2->CreateProcess(Params({"sh", "-c",
-                                 "trap 'exit 7' TERM; while true; do sleep "
-                                 "0.05; done"}),
-                         StdioFds{}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // trap set
+                                 "trap 'exit 7' TERM; echo ready; while true; "
+                                 "do sleep 0.05; done"}),
+                         StdioFds{-1, ready.w, -1}));
+  ready.CloseWrite();
+  char buf[6] = {};
+  ASSERT_EQ(::read(ready.r, buf, 6), 6) << "the trap is set before this";
+  EXPECT_EQ(std::string(buf, 6), "ready\n");
   ASSERT_OK(cs2->Shutdown(std::chrono::seconds(10)));
   ASSERT_OK_AND_ASSIGN(uint32_t code, init2->Wait());
   EXPECT_EQ(code, 7u);
