@@ -91,7 +91,9 @@ Status ErrnoError(std::string_view function, int err, std::string_view what) {
       code = StatusCode::kPermissionDenied;
       break;
     case ENOSPC:
+#ifdef EDQUOT
     case EDQUOT:
+#endif
     case ENOMEM:
     case EMFILE:
       code = StatusCode::kResourceExhausted;
