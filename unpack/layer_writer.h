@@ -1,0 +1,100 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// LayerWriter turns the entries of a Windows layer tar into a windows-layer
+// folder. The Linux implementation (layer_writer_posix.cc) writes Files/,
+// Hives/ and UtilityVM/Files/ as plain folders and keeps the Windows metadata
+// in the sidecar index (sidecar.h); a Windows implementation (BackupWrite,
+// as hcsshim's layer writers) goes behind the same interface.
+//
+// Security contract (both implementations): nothing is created, changed or
+// removed outside the layer folder, whatever the archive says. Names are
+// validated by layer_path.h; every file operation resolves its parent folder
+// beneath the layer root without following symlinks (openat2 with
+// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so a symlink extracted earlier can
+// never be written through; symlink targets must stay inside their root and
+// hard-link targets must be regular files of this layer; device nodes and
+// FIFOs are refused. Errors name the entry (InvalidArgument for hostile
+// input, DataLoss for a corrupt archive).
+//
+// Whiteouts: "<dir>/.wh.<name>" removes <dir>/<name> from this layer and is
+// recorded so export reproduces it. For overlayfs (the Linux run engine) it is
+// also materialized as a 0/0 character device under Files/, and
+// "<dir>/.wh..wh..opq" as the trusted.overlay.opaque=y xattr; both need
+// CAP_MKNOD/CAP_SYS_ADMIN, and without them the whiteout is only recorded
+// (LayerStats::unmaterialized counts them).
+//
+// Thread-safety: a LayerWriter is used by one thread.
+
+#ifndef WINSNAP_UNPACK_LAYER_WRITER_H_
+#define WINSNAP_UNPACK_LAYER_WRITER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/status.h"
+#include "unpack/tar_reader.h"
+
+namespace winsnap::unpack {
+
+struct LayerWriterOptions {
+  // Require the Files/, Hives/, UtilityVM/Files/ roots.
+  bool windows_layer = true;
+  // Create overlayfs whiteouts/opaque markers (when privileged).
+  bool overlay_whiteouts = true;
+  // Finish() makes the whole folder durable (syncfs) before returning.
+  bool sync = true;
+};
+
+struct LayerStats {
+  int64_t entries = 0;
+  int64_t files = 0;
+  int64_t dirs = 0;
+  int64_t symlinks = 0;
+  int64_t hardlinks = 0;
+  int64_t whiteouts = 0;
+  int64_t opaque_dirs = 0;
+  int64_t streams = 0;
+  int64_t bytes = 0;           // file and stream data written
+  int64_t unmaterialized = 0;  // whiteouts only recorded (no privilege)
+};
+
+// The data of the entry being added, in chunks; an empty span at its end.
+class EntryData {
+ public:
+  virtual ~EntryData() = default;
+  virtual StatusOr<std::span<const uint8_t>> Next() = 0;
+};
+
+class LayerWriter {
+ public:
+  virtual ~LayerWriter() = default;
+
+  // Applies one archive entry. For regular entries "data" yields exactly
+  // h.size bytes. On error the folder may hold part of the layer (the caller
+  // discards it) but nothing outside it was touched.
+  virtual Status Add(const TarHeader& h, EntryData* data) = 0;
+
+  // Completes the folder: commits the sidecar and, with options.sync, makes
+  // everything durable. No Add() after Finish().
+  virtual StatusOr<LayerStats> Finish() = 0;
+
+  // Counters so far (progress).
+  virtual const LayerStats& stats() const = 0;
+};
+
+// A writer into the existing, empty folder "dir".
+StatusOr<std::unique_ptr<LayerWriter>> NewLayerWriter(
+    const std::string& dir, const LayerWriterOptions& options);
+
+// Reads every entry of "reader" into "writer" and finishes it; "on_entry"
+// (may be empty) is called after each entry with the writer's counters.
+StatusOr<LayerStats> WriteLayer(
+    TarReader* reader, LayerWriter* writer,
+    const std::function<void(const LayerStats&)>& on_entry = {});
+
+}  // namespace winsnap::unpack
+
+#endif  // WINSNAP_UNPACK_LAYER_WRITER_H_
