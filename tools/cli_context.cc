@@ -4,14 +4,32 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 
 namespace winsnap::tools {
+
+StatusOr<std::string> CliContext::AbsoluteRoot() const {
+  if (root.empty()) {
+    return InvalidArgumentError("--root must not be empty");
+  }
+  // The library wants an absolute root; a user typing --root ./store means
+  // the folder under the current directory, and printed paths stay absolute.
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(root, ec);
+  if (ec) {
+    return InvalidArgumentError("--root " + root + ": " + ec.message());
+  }
+  std::string out = abs.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
 
 StatusOr<std::unique_ptr<snapshotter::Snapshotter>> CliContext::Open(
     bool read_only) const {
   snapshotter::Options o;
-  o.root = root;
+  WINSNAP_ASSIGN_OR_RETURN(o.root, AbsoluteRoot());
   o.read_only = read_only;
   if (mount_type == "overlay") {
     o.mount_type = snapshotter::MountType::kOverlay;
@@ -30,7 +48,13 @@ StatusOr<std::unique_ptr<snapshotter::Snapshotter>> CliContext::Open(
 }
 
 void Fail(const Status& status) {
-  std::cerr << "snapctl: " << status.message() << "\n";
+  // One line, whatever the message holds.
+  std::string msg(status.message());
+  if (msg.empty()) msg = status.ToString();
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::cerr << "snapctl: " << msg << "\n";
   throw CLI::RuntimeError(status.code() == StatusCode::kInvalidArgument ? 2
                                                                         : 1);
 }

@@ -31,6 +31,10 @@ struct CliContext {
   // (ls, info, path, tree, usage), so they work while a service writes.
   StatusOr<std::unique_ptr<snapshotter::Snapshotter>> Open(
       bool read_only) const;
+
+  // "root" made absolute against the current directory and normalized
+  // (no trailing '/'): the root Open() uses. InvalidArgument if it is empty.
+  StatusOr<std::string> AbsoluteRoot() const;
 };
 
 // Prints "snapctl: <status message>" to stderr and throws CLI::RuntimeError

@@ -5,34 +5,94 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 
 #include "base/gojson.h"
 
 namespace winsnap::tools {
 
-std::string GoIndentMounts(const std::vector<snapshotter::Mount>& mounts) {
-  if (mounts.empty()) return "[]";
-  std::string out = "[\n";
-  for (size_t i = 0; i < mounts.size(); ++i) {
-    const auto& m = mounts[i];
-    out += "    {\n";
-    out += "        \"Type\": " + base::GoJsonQuote(m.type) + ",\n";
-    out += "        \"Source\": " + base::GoJsonQuote(m.source) + ",\n";
-    out += "        \"Target\": " + base::GoJsonQuote(m.target) + ",\n";
-    if (m.options.empty()) {
-      out += "        \"Options\": null\n";
-    } else {
-      out += "        \"Options\": [\n";
-      for (size_t j = 0; j < m.options.size(); ++j) {
-        out += "            " + base::GoJsonQuote(m.options[j]);
-        out += j + 1 < m.options.size() ? ",\n" : "\n";
+namespace {
+
+void AppendIndent(std::string* out, int depth) {
+  out->push_back('\n');
+  out->append(static_cast<size_t>(depth) * 4, ' ');
+}
+
+void AppendGo(const nlohmann::ordered_json& j, int depth, std::string* out) {
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::object: {
+      if (j.empty()) {
+        out->append("{}");
+        return;
       }
-      out += "        ]\n";
+      out->push_back('{');
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendIndent(out, depth + 1);
+        out->append(base::GoJsonQuote(it.key()));
+        out->append(": ");
+        AppendGo(it.value(), depth + 1, out);
+      }
+      AppendIndent(out, depth);
+      out->push_back('}');
+      return;
     }
-    out += i + 1 < mounts.size() ? "    },\n" : "    }\n";
+    case nlohmann::ordered_json::value_t::array: {
+      if (j.empty()) {
+        out->append("[]");
+        return;
+      }
+      out->push_back('[');
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendIndent(out, depth + 1);
+        AppendGo(v, depth + 1, out);
+      }
+      AppendIndent(out, depth);
+      out->push_back(']');
+      return;
+    }
+    case nlohmann::ordered_json::value_t::string:
+      out->append(base::GoJsonQuote(j.get_ref<const std::string&>()));
+      return;
+    default:
+      // null, booleans and numbers: nlohmann's spelling is Go's for every
+      // value snapctl prints (integers); dump never throws for non-strings.
+      out->append(j.dump());
+      return;
   }
-  out += "]";
+}
+
+}  // namespace
+
+std::string GoMarshalIndent(const nlohmann::ordered_json& j) {
+  std::string out;
+  AppendGo(j, 0, &out);
   return out;
+}
+
+void PrintJson(const nlohmann::ordered_json& j) {
+  std::cout << GoMarshalIndent(j) << "\n";
+}
+
+std::string GoIndentMounts(const std::vector<snapshotter::Mount>& mounts) {
+  nlohmann::ordered_json arr = nlohmann::ordered_json::array();
+  for (const auto& m : mounts) {
+    nlohmann::ordered_json o;
+    o["Type"] = m.type;
+    o["Source"] = m.source;
+    o["Target"] = m.target;
+    // A nil []string marshals as null; containerd's windows mounts always
+    // carry at least ro/rw, so this only matters for completeness.
+    o["Options"] = m.options.empty() ? nlohmann::ordered_json(nullptr)
+                                     : nlohmann::ordered_json(m.options);
+    arr.push_back(std::move(o));
+  }
+  return GoMarshalIndent(arr);
 }
 
 std::string Table(const std::vector<std::vector<std::string>>& rows) {

@@ -1,12 +1,15 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Output helpers shared by snapctl commands: Go-compatible JSON for mounts
-// (byte-identical to `ctr snapshots prepare --mounts`), a tab-aligned table
+// Output helpers shared by snapctl commands: JSON emitted the way Go's
+// encoding/json emits it (so `--mounts` is byte-identical to `ctr snapshots
+// prepare --mounts` and `info` to `ctr snapshots info`), a tab-aligned table
 // like Go's tabwriter as ctr uses it, human sizes like ctr's, RFC 3339 times.
-// Pure functions; thread-safe.
+// Pure functions; thread-safe (PrintJson writes to std::cout).
 
 #ifndef WINSNAP_TOOLS_OUTPUT_H_
 #define WINSNAP_TOOLS_OUTPUT_H_
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -15,6 +18,20 @@
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::tools {
+
+// json.MarshalIndent(v, "", "    ") of the value j describes: objects keep
+// j's key order (give struct fields in Go's declaration order; std::map
+// labels arrive sorted, as Go sorts map keys), strings are escaped by
+// base::GoJsonQuote (HTML-safe \u003c \u003e \u0026, invalid UTF-8 as
+// \ufffd), empty arrays and objects print as [] and {}. Integers, booleans
+// and null print as Go prints them; floating-point numbers are not used by
+// snapctl and print in nlohmann's notation. No trailing newline. Never
+// throws, whatever bytes the strings hold.
+std::string GoMarshalIndent(const nlohmann::ordered_json& j);
+
+// Writes GoMarshalIndent(j) and a newline to stdout, as ctr's
+// commands.PrintAsJSON does.
+void PrintJson(const nlohmann::ordered_json& j);
 
 // json.MarshalIndent([]mount.Mount, "", "    ") of containerd >= 1.7 (keys
 // Type, Source, Target, Options), without a trailing newline.

@@ -9,7 +9,9 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 
+#include "base/env.h"
 #include "snapshotter/gc.h"
 #include "tools/output.h"
 
@@ -50,8 +52,6 @@ json InfoJson(const Info& i) {
   j["Path"] = i.path;
   return j;
 }
-
-void PrintJson(const json& j) { std::cout << j.dump(4) << "\n"; }
 
 std::vector<Info> WalkAll(Snapshotter& sn,
                           const std::vector<std::string>& filters = {}) {
@@ -99,10 +99,27 @@ std::string ResolveKey(Snapshotter& sn, const std::string& key,
   return hits[0];
 }
 
-void PrintMounts(const CliContext& ctx,
-                 const std::vector<snapshotter::Mount>& mounts) {
-  (void)ctx;
+// `--mounts` and `mounts` print the mounts exactly as ctr does, with or
+// without --json (the output is JSON either way).
+void PrintMounts(const std::vector<snapshotter::Mount>& mounts) {
   std::cout << GoIndentMounts(mounts) << "\n";
+}
+
+struct TrashState {
+  std::set<std::string> names;
+  int64_t bytes = 0;
+};
+
+// What <root>/trash holds; empty if it cannot be read (e.g. no store yet).
+TrashState ReadTrash(const std::string& trash) {
+  TrashState t;
+  base::Env* env = base::Env::Default();
+  auto names = env->ListDir(trash);
+  if (!names.ok()) return t;
+  t.names.insert(names->begin(), names->end());
+  auto du = env->GetDiskUsage(trash);
+  if (du.ok()) t.bytes = du->size;
+  return t;
 }
 
 }  // namespace
@@ -138,7 +155,7 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
       auto mounts = Check(view ? sn->View(args->key, args->parent, labels)
                                : sn->Prepare(args->key, args->parent, labels));
       if (args->mounts) {
-        PrintMounts(ctx, mounts);
+        PrintMounts(mounts);
       } else if (ctx.json) {
         PrintJson(InfoJson(Check(sn->Stat(args->key))));
       }
@@ -154,7 +171,7 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
     c->add_option("key", *key, "Snapshot key")->required();
     c->callback([&ctx, key] {
       auto sn = Check(ctx.Open(true));
-      PrintMounts(ctx, Check(sn->Mounts(*key)));
+      PrintMounts(Check(sn->Mounts(*key)));
     });
   }
 
@@ -280,8 +297,8 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
     auto args = std::make_shared<Args>();
     CLI::App* c = app.add_subcommand(
         "path",
-        "Print the folder of a snapshot (the answer to 'which snapshots\\N is "
-        "it?').\n"
+        "Print only the folder of a snapshot (which snapshots/<id> holds "
+        "KEY).\n"
         "Example: snapctl path --namespace default sha256:<chainID>");
     c->add_option("key", args->key, "Snapshot key")->required();
     c->add_option("--namespace,-n", args->ns,
@@ -416,8 +433,20 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
         "Delete removed snapshots' folders waiting in <root>/trash.\n"
         "Example: snapctl cleanup");
     c->callback([&ctx] {
+      // Opening read-write already empties trash/ (recovery), so the
+      // library's report alone would say 0 after every `rm`. Report what
+      // this command as a whole deleted: the trash before versus after.
+      std::string trash = base::JoinPath(Check(ctx.AbsoluteRoot()), "trash");
+      TrashState before = ReadTrash(trash);
       auto sn = Check(ctx.Open(false));
       snapshotter::CleanupReport r = Check(sn->Cleanup());
+      TrashState after = ReadTrash(trash);
+      int64_t gone = 0;
+      for (const auto& n : before.names) gone += after.names.count(n) ? 0 : 1;
+      r.removed = std::max(r.removed, gone);
+      r.reclaimed_bytes =
+          std::max(r.reclaimed_bytes, before.bytes - after.bytes);
+      r.remaining = static_cast<int64_t>(after.names.size());
       if (ctx.json) {
         PrintJson({{"removed", r.removed},
                    {"reclaimed_bytes", r.reclaimed_bytes},
