@@ -1,29 +1,27 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// `snapctl serve`: the containerd proxy snapshotter on a unix socket.
-// Main thread only (it blocks until SIGTERM/SIGINT).
+// `snapctl serve`: runs the containerd proxy snapshotter (proxy::Server) on
+// a unix socket until SIGTERM or SIGINT, then shuts down gracefully. Settings
+// come from, strongest first: command-line flags, the WINSNAP_ROOT
+// environment variable (root only), the config file (--config, or
+// /etc/winsnap/config.toml if it exists; syntax in snapshotter/proxy/config.h
+// and docs/service.md), built-in defaults.
+//
+// Thread-safety: main thread only; the command blocks until it is told to
+// stop.
 
 #ifndef WINSNAP_TOOLS_SERVE_COMMAND_H_
 #define WINSNAP_TOOLS_SERVE_COMMAND_H_
 
 #include <CLI/CLI.hpp>
 
-#include <map>
-#include <string>
-
-#include "base/status.h"
 #include "tools/cli_context.h"
 
 namespace winsnap::tools {
 
-void RegisterServeCommands(CLI::App& app, CliContext& ctx);
+inline constexpr char kDefaultServeConfig[] = "/etc/winsnap/config.toml";
 
-// Parses a serve config file: JSON (an object) or TOML key = value lines
-// (strings quoted, numbers bare, '#' comments, no tables). Returns key ->
-// value as strings. InvalidArgument naming the line for bad syntax or an
-// unknown key.
-StatusOr<std::map<std::string, std::string>> ParseServeConfig(
-    const std::string& text);
+void RegisterServeCommands(CLI::App& app, CliContext& ctx);
 
 }  // namespace winsnap::tools
 

@@ -1,18 +1,28 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Threading notes are in service.h; each hand-off below says which thread
+// runs what.
 
 #include "snapshotter/proxy/service.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "base/gojson.h"
 
 namespace winsnap::proxy {
 namespace {
 
 using snapshotter::Info;
 using snapshotter::Kind;
+
+// Go-style quoting for log fields (keys may hold spaces: "extract-1
+// sha256:..").
+std::string Quote(const std::string& s) { return base::GoJsonQuote(s); }
 
 void ToProto(
     const std::vector<snapshotter::Mount>& in,
@@ -65,16 +75,43 @@ snapshotter::Labels LabelsFrom(
   return snapshotter::Labels(m.begin(), m.end());
 }
 
-// Streams a List result: the walk runs on the pool, then batches are written
-// one at a time (gRPC allows one outstanding write per stream).
+std::string NamespaceOf(const grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("containerd-namespace");
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+// Streams a List result. The walk runs on the pool (it reads the store);
+// then batches are written one at a time, each next write started from
+// OnWriteDone on a gRPC thread (gRPC allows one outstanding write per
+// stream). Deletes itself in OnDone.
 class ListReactor final
     : public grpc::ServerWriteReactor<api::ListSnapshotsResponse> {
  public:
   ListReactor(snapshotter::Snapshotter* sn, base::ThreadPool* pool,
-              const api::ListSnapshotsRequest* req) {
+              RpcMetrics* metrics,
+              const std::function<void(const std::string&)>& before_work,
+              grpc::CallbackServerContext* ctx,
+              const api::ListSnapshotsRequest* req)
+      : metrics_(metrics), start_(std::chrono::steady_clock::now()) {
+    metrics_->Begin();
     std::vector<std::string> filters(req->filters().begin(),
                                      req->filters().end());
-    pool->Submit([this, sn, filters = std::move(filters)] {
+    spdlog::debug("rpc=List snapshotter={} namespace={} filters={}",
+                  req->snapshotter(), NamespaceOf(ctx), filters.size());
+    pool->Submit([this, sn, ctx, &before_work, filters = std::move(filters)] {
+      if (ctx->IsCancelled()) {
+        Done(CancelledError("List was cancelled before it started"));
+        return;
+      }
+      if (before_work) before_work("List");
       Status s = sn->Walk(
           [this](const Info& i) {
             if (batches_.empty() || batches_.back().info_size() >= kListBatch) {
@@ -85,7 +122,7 @@ class ListReactor final
           },
           filters);
       if (!s.ok()) {
-        Finish(ToGrpc(s));
+        Done(s);
         return;
       }
       NextWrite();
@@ -94,22 +131,38 @@ class ListReactor final
 
   void OnWriteDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      Done(CancelledError("List: the client stopped reading"));
       return;
     }
     NextWrite();
   }
-  void OnDone() override { delete this; }
+
+  void OnDone() override {
+    metrics_->End("List", code_, MicrosSince(start_));
+    delete this;
+  }
 
  private:
   void NextWrite() {
     if (next_ >= batches_.size()) {
-      Finish(grpc::Status::OK);
+      Done(OkStatus());
       return;
     }
     StartWrite(&batches_[next_++]);
   }
 
+  void Done(const Status& s) {
+    code_ = s.code();
+    if (!s.ok())
+      spdlog::info("rpc=List code={} error=\"{}\"", StatusCodeName(s.code()),
+                   s.message());
+    Finish(ToGrpc(s));
+  }
+
+  RpcMetrics* metrics_;
+  std::chrono::steady_clock::time_point start_;
+  // Written once before Finish, read in OnDone, which gRPC runs after it.
+  StatusCode code_ = StatusCode::kOk;
   // Filled by the pool task before the first write; read-only afterwards,
   // and each write completes before the next begins.
   std::vector<api::ListSnapshotsResponse> batches_;
@@ -132,20 +185,33 @@ SnapshotsService::~SnapshotsService() = default;
 
 grpc::ServerUnaryReactor* SnapshotsService::RunUnary(
     grpc::CallbackServerContext* ctx, const char* rpc,
+    const std::string& snapshotter, std::string detail,
     std::function<Status()> fn) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  pool_->Submit([reactor, rpc, fn = std::move(fn)] {
-    auto start = std::chrono::steady_clock::now();
-    Status s = fn();
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start)
-                  .count();
+  metrics_.Begin();
+  auto queued = std::chrono::steady_clock::now();
+  spdlog::debug("rpc={} snapshotter={} namespace={} {}", rpc, snapshotter,
+                NamespaceOf(ctx), detail);
+  // Hand-off: the store call may block on LMDB's writer lock or a folder
+  // walk, so it runs on our pool; the reactor is finished from there. ctx,
+  // the request and the response stay valid until Finish.
+  pool_->Submit([this, ctx, reactor, rpc, queued, detail = std::move(detail),
+                 fn = std::move(fn)] {
+    Status s;
+    if (ctx->IsCancelled()) {
+      s = CancelledError(std::string(rpc) + " was cancelled before it started");
+    } else {
+      if (before_work_) before_work_(rpc);
+      s = fn();
+    }
+    int64_t us = MicrosSince(queued);
     if (s.ok()) {
       spdlog::debug("rpc={} code=OK us={}", rpc, us);
     } else {
-      spdlog::info("rpc={} code={} us={} error=\"{}\"", rpc,
-                   StatusCodeName(s.code()), us, s.message());
+      spdlog::info("rpc={} code={} us={} {} error=\"{}\"", rpc,
+                   StatusCodeName(s.code()), us, detail, s.message());
     }
+    metrics_.End(rpc, s.code(), us);
     reactor->Finish(ToGrpc(s));
   });
   return reactor;
@@ -154,107 +220,124 @@ grpc::ServerUnaryReactor* SnapshotsService::RunUnary(
 grpc::ServerUnaryReactor* SnapshotsService::Prepare(
     grpc::CallbackServerContext* ctx, const api::PrepareSnapshotRequest* req,
     api::PrepareSnapshotResponse* resp) {
-  return RunUnary(ctx, "Prepare", [this, req, resp]() -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(
-        auto mounts,
-        sn_->Prepare(req->key(), req->parent(), LabelsFrom(req->labels())));
-    ToProto(mounts, resp->mutable_mounts());
-    return OkStatus();
-  });
+  return RunUnary(
+      ctx, "Prepare", req->snapshotter(),
+      "key=" + Quote(req->key()) + " parent=" + Quote(req->parent()),
+      [this, req, resp]() -> Status {
+        WINSNAP_ASSIGN_OR_RETURN(
+            auto mounts,
+            sn_->Prepare(req->key(), req->parent(), LabelsFrom(req->labels())));
+        ToProto(mounts, resp->mutable_mounts());
+        return OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::View(
     grpc::CallbackServerContext* ctx, const api::ViewSnapshotRequest* req,
     api::ViewSnapshotResponse* resp) {
-  return RunUnary(ctx, "View", [this, req, resp]() -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(auto mounts, sn_->View(req->key(), req->parent(),
-                                                    LabelsFrom(req->labels())));
-    ToProto(mounts, resp->mutable_mounts());
-    return OkStatus();
-  });
+  return RunUnary(
+      ctx, "View", req->snapshotter(),
+      "key=" + Quote(req->key()) + " parent=" + Quote(req->parent()),
+      [this, req, resp]() -> Status {
+        WINSNAP_ASSIGN_OR_RETURN(
+            auto mounts,
+            sn_->View(req->key(), req->parent(), LabelsFrom(req->labels())));
+        ToProto(mounts, resp->mutable_mounts());
+        return OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Mounts(
     grpc::CallbackServerContext* ctx, const api::MountsRequest* req,
     api::MountsResponse* resp) {
-  return RunUnary(ctx, "Mounts", [this, req, resp]() -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(auto mounts, sn_->Mounts(req->key()));
-    ToProto(mounts, resp->mutable_mounts());
-    return OkStatus();
-  });
+  return RunUnary(ctx, "Mounts", req->snapshotter(), "key=" + Quote(req->key()),
+                  [this, req, resp]() -> Status {
+                    WINSNAP_ASSIGN_OR_RETURN(auto mounts,
+                                             sn_->Mounts(req->key()));
+                    ToProto(mounts, resp->mutable_mounts());
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Commit(
     grpc::CallbackServerContext* ctx, const api::CommitSnapshotRequest* req,
     google::protobuf::Empty*) {
-  return RunUnary(ctx, "Commit", [this, req]() -> Status {
-    if (!req->parent().empty()) {
-      // containerd 2.2+ may ask to rebase at commit; we only accept the
-      // parent the active snapshot already has.
-      WINSNAP_ASSIGN_OR_RETURN(Info active, sn_->Stat(req->key()));
-      if (active.parent != req->parent()) {
-        return UnimplementedError("rebasing snapshot \"" + req->key() +
-                                  "\" onto \"" + req->parent() +
-                                  "\" at commit is not supported");
-      }
-    }
-    return sn_->Commit(req->name(), req->key(), LabelsFrom(req->labels()));
-  });
+  return RunUnary(
+      ctx, "Commit", req->snapshotter(),
+      "key=" + Quote(req->key()) + " name=" + Quote(req->name()),
+      [this, req]() -> Status {
+        if (!req->parent().empty()) {
+          // containerd 2.2+ may ask to rebase at commit; we only accept the
+          // parent the active snapshot already has.
+          WINSNAP_ASSIGN_OR_RETURN(Info active, sn_->Stat(req->key()));
+          if (active.parent != req->parent()) {
+            return UnimplementedError("rebasing snapshot \"" + req->key() +
+                                      "\" onto \"" + req->parent() +
+                                      "\" at commit is not supported");
+          }
+        }
+        return sn_->Commit(req->name(), req->key(), LabelsFrom(req->labels()));
+      });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Remove(
     grpc::CallbackServerContext* ctx, const api::RemoveSnapshotRequest* req,
     google::protobuf::Empty*) {
-  return RunUnary(ctx, "Remove",
+  return RunUnary(ctx, "Remove", req->snapshotter(), "key=" + Quote(req->key()),
                   [this, req] { return sn_->Remove(req->key()); });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Stat(
     grpc::CallbackServerContext* ctx, const api::StatSnapshotRequest* req,
     api::StatSnapshotResponse* resp) {
-  return RunUnary(ctx, "Stat", [this, req, resp]() -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(Info i, sn_->Stat(req->key()));
-    InfoToProto(i, resp->mutable_info());
-    return OkStatus();
-  });
+  return RunUnary(ctx, "Stat", req->snapshotter(), "key=" + Quote(req->key()),
+                  [this, req, resp]() -> Status {
+                    WINSNAP_ASSIGN_OR_RETURN(Info i, sn_->Stat(req->key()));
+                    InfoToProto(i, resp->mutable_info());
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Update(
     grpc::CallbackServerContext* ctx, const api::UpdateSnapshotRequest* req,
     api::UpdateSnapshotResponse* resp) {
-  return RunUnary(ctx, "Update", [this, req, resp]() -> Status {
-    Info in;
-    in.name = req->info().name();
-    in.parent = req->info().parent();
-    in.labels = LabelsFrom(req->info().labels());
-    std::vector<std::string> paths(req->update_mask().paths().begin(),
-                                   req->update_mask().paths().end());
-    WINSNAP_ASSIGN_OR_RETURN(Info out, sn_->Update(in, paths));
-    InfoToProto(out, resp->mutable_info());
-    return OkStatus();
-  });
+  return RunUnary(
+      ctx, "Update", req->snapshotter(), "key=" + Quote(req->info().name()),
+      [this, req, resp]() -> Status {
+        Info in;
+        in.name = req->info().name();
+        in.parent = req->info().parent();
+        in.labels = LabelsFrom(req->info().labels());
+        std::vector<std::string> paths(req->update_mask().paths().begin(),
+                                       req->update_mask().paths().end());
+        WINSNAP_ASSIGN_OR_RETURN(Info out, sn_->Update(in, paths));
+        InfoToProto(out, resp->mutable_info());
+        return OkStatus();
+      });
 }
 
 grpc::ServerWriteReactor<api::ListSnapshotsResponse>* SnapshotsService::List(
-    grpc::CallbackServerContext*, const api::ListSnapshotsRequest* req) {
-  return new ListReactor(sn_, pool_.get(), req);
+    grpc::CallbackServerContext* ctx, const api::ListSnapshotsRequest* req) {
+  return new ListReactor(sn_, pool_.get(), &metrics_, before_work_, ctx, req);
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Usage(
     grpc::CallbackServerContext* ctx, const api::UsageRequest* req,
     api::UsageResponse* resp) {
-  return RunUnary(ctx, "Usage", [this, req, resp]() -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(snapshotter::Usage u, sn_->GetUsage(req->key()));
-    resp->set_size(u.size);
-    resp->set_inodes(u.inodes);
-    return OkStatus();
-  });
+  return RunUnary(ctx, "Usage", req->snapshotter(), "key=" + Quote(req->key()),
+                  [this, req, resp]() -> Status {
+                    WINSNAP_ASSIGN_OR_RETURN(snapshotter::Usage u,
+                                             sn_->GetUsage(req->key()));
+                    resp->set_size(u.size);
+                    resp->set_inodes(u.inodes);
+                    return OkStatus();
+                  });
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Cleanup(
-    grpc::CallbackServerContext* ctx, const api::CleanupRequest*,
+    grpc::CallbackServerContext* ctx, const api::CleanupRequest* req,
     google::protobuf::Empty*) {
-  return RunUnary(ctx, "Cleanup", [this]() -> Status {
+  return RunUnary(ctx, "Cleanup", req->snapshotter(), "", [this]() -> Status {
     WINSNAP_ASSIGN_OR_RETURN(auto report, sn_->Cleanup());
     if (report.removed || report.remaining) {
       spdlog::info("cleanup removed={} reclaimed_bytes={} remaining={}",

@@ -1,28 +1,41 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
 // SnapshotsService: containerd's containerd.services.snapshots.v1.Snapshots
-// gRPC service (the proxy snapshotter API) over a snapshotter::Snapshotter.
-// The 10 RPCs map 1:1 onto Snapshotter methods; winsnap status codes are the
-// gRPC codes, and messages pass through unchanged (containerd's
-// errdefs.FromGRPC keeps them). The request's "snapshotter" field names the
-// proxy plugin in containerd's config and is ignored.
+// gRPC service (the proxy snapshotter API, containerd-facts.md §3) over a
+// snapshotter::Snapshotter. The 10 RPCs map 1:1 onto Snapshotter methods:
+//   - winsnap StatusCode numbering is gRPC's, so codes pass through as they
+//     are, and so do messages (containerd's errdefs.FromGRPC keeps the text);
+//   - keys arrive from containerd's metadata layer as "<ns>/<seq>/<name>"
+//     and are stored verbatim;
+//   - the request's "snapshotter" field (the proxy plugin's name in
+//     containerd's config) and the containerd-namespace header are only
+//     logged at debug level;
+//   - CommitSnapshotRequest.parent (containerd 2.2+ rebase) is accepted only
+//     when it equals the active snapshot's parent; otherwise Unimplemented.
 //
 // Threading: gRPC's callback threads must not block, so every RPC hands its
-// work to our ThreadPool and finishes the reactor from there. List streams
-// its result in batches of kListBatch with one write in flight.
+// work to our ThreadPool and finishes its reactor from the pool thread. Work
+// whose call was cancelled (client gone, deadline passed, or the server's
+// shutdown grace period over) before a pool thread picked it up is dropped
+// with CANCELLED; work already started always runs to the end. List walks on
+// the pool, then streams batches of kListBatch with one write in flight.
 //
-// Thread-safety: all methods are called concurrently by gRPC; the service
-// holds no mutable state besides the pool. *sn must outlive the service.
+// Thread-safety: all RPC methods are called concurrently by gRPC. *sn must
+// outlive the service. Destroying the service runs every queued task first,
+// so destroy it only after grpc::Server::Wait() returned.
 
 #ifndef WINSNAP_SNAPSHOTTER_PROXY_SERVICE_H_
 #define WINSNAP_SNAPSHOTTER_PROXY_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "base/thread_pool.h"
 #include "containerd/services/snapshots/v1/snapshots.grpc.pb.h"
+#include "snapshotter/proxy/metrics.h"
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::proxy {
@@ -36,6 +49,7 @@ grpc::Status ToGrpc(const Status& s);
 
 class SnapshotsService final : public api::Snapshots::CallbackService {
  public:
+  // REQUIRES: threads >= 1.
   SnapshotsService(snapshotter::Snapshotter* sn, int threads);
   ~SnapshotsService() override;
 
@@ -70,13 +84,27 @@ class SnapshotsService final : public api::Snapshots::CallbackService {
                                     const api::CleanupRequest* req,
                                     google::protobuf::Empty* resp) override;
 
+  RpcMetrics& metrics() { return metrics_; }
+
+  // Test hook: runs on the pool thread before each RPC's store work, with
+  // the RPC name (e.g. to hold a call "in flight"). Set before serving.
+  void TEST_SetBeforeWork(std::function<void(const std::string&)> fn) {
+    before_work_ = std::move(fn);
+  }
+
  private:
   // Runs fn on the pool and finishes the returned reactor with its status.
+  // "detail" (snapshotter field, namespace, key) is for debug logs.
   grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx,
                                      const char* rpc,
+                                     const std::string& snapshotter,
+                                     std::string detail,
                                      std::function<Status()> fn);
 
   snapshotter::Snapshotter* sn_;
+  RpcMetrics metrics_;
+  std::function<void(const std::string&)> before_work_;
+  // Last member: destroyed first, so queued tasks still see the rest.
   std::unique_ptr<base::ThreadPool> pool_;
 };
 

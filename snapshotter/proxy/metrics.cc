@@ -1,0 +1,276 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "snapshotter/proxy/metrics.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+namespace winsnap::proxy {
+namespace {
+
+// Closes "fd" if it is open; for the error paths of Start.
+void CloseFd(int* fd) {
+  if (*fd >= 0) ::close(*fd);
+  *fd = -1;
+}
+
+std::string PromEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Writes all of "data", retrying on EINTR and short writes. Errors (the
+// scraper went away) are ignored by the caller.
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+void RpcMetrics::Begin() {
+  std::lock_guard lock(mu_);
+  ++in_flight_;
+}
+
+void RpcMetrics::End(const std::string& method, StatusCode code,
+                     int64_t micros) {
+  std::lock_guard lock(mu_);
+  --in_flight_;
+  ++counts_[{method, code}];
+  micros_[method] += micros;
+}
+
+int64_t RpcMetrics::Count(const std::string& method, StatusCode code) const {
+  std::lock_guard lock(mu_);
+  auto it = counts_.find({method, code});
+  return it == counts_.end() ? 0 : it->second;
+}
+
+int64_t RpcMetrics::InFlight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_;
+}
+
+std::string RpcMetrics::RenderPrometheus() const {
+  std::lock_guard lock(mu_);
+  std::ostringstream out;
+  out << "# HELP winsnap_rpc_total Snapshots RPCs handled, by method and "
+         "gRPC code.\n"
+      << "# TYPE winsnap_rpc_total counter\n";
+  for (const auto& [key, n] : counts_) {
+    out << "winsnap_rpc_total{method=\"" << PromEscape(key.first)
+        << "\",code=\"" << PromEscape(StatusCodeName(key.second)) << "\"} " << n
+        << "\n";
+  }
+  out << "# HELP winsnap_rpc_seconds_total Time spent handling Snapshots "
+         "RPCs (queueing included), by method.\n"
+      << "# TYPE winsnap_rpc_seconds_total counter\n";
+  for (const auto& [method, us] : micros_) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(us) / 1e6);
+    out << "winsnap_rpc_seconds_total{method=\"" << PromEscape(method) << "\"} "
+        << buf << "\n";
+  }
+  out << "# HELP winsnap_rpc_in_flight Snapshots RPCs being handled now.\n"
+      << "# TYPE winsnap_rpc_in_flight gauge\n"
+      << "winsnap_rpc_in_flight " << in_flight_ << "\n";
+  return out.str();
+}
+
+StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& address, std::function<std::string()> render) {
+  std::unique_ptr<MetricsServer> s(new MetricsServer());
+  s->render_ = std::move(render);
+  int fd = -1;
+  if (!address.empty() && address[0] == '/') {
+    sockaddr_un sun{};
+    if (address.size() >= sizeof sun.sun_path) {
+      return InvalidArgumentError("metrics socket path is too long: " +
+                                  address);
+    }
+    struct stat st;
+    if (::lstat(address.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        return FailedPreconditionError(
+            address + " exists and is not a socket; refusing to replace it");
+      }
+      ::unlink(address.c_str());
+    }
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path, address.c_str(), address.size());
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return ErrnoError("socket", errno);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+      Status st = ErrnoError("bind", errno, address);
+      CloseFd(&fd);
+      return st;
+    }
+    s->unix_path_ = address;
+    s->address_ = address;
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string::npos || colon + 1 == address.size()) {
+      return InvalidArgumentError(
+          "metrics address must be host:port or an absolute socket path, "
+          "got \"" +
+          address + "\"");
+    }
+    std::string host = address.substr(0, colon);
+    std::string port = address.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(),
+                           &hints, &res);
+    if (rc != 0) {
+      return InvalidArgumentError("metrics address \"" + address +
+                                  "\": " + ::gai_strerror(rc));
+    }
+    Status last = InternalError("no usable address for " + address);
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+      fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+      if (fd < 0) {
+        last = ErrnoError("socket", errno);
+        continue;
+      }
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+      last = ErrnoError("bind", errno, address);
+      CloseFd(&fd);
+    }
+    ::freeaddrinfo(res);
+    if (fd < 0) return last;
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    char hbuf[NI_MAXHOST], sbuf[NI_MAXSERV];
+    ::getnameinfo(reinterpret_cast<sockaddr*>(&bound), len, hbuf, sizeof hbuf,
+                  sbuf, sizeof sbuf, NI_NUMERICHOST | NI_NUMERICSERV);
+    std::string h = hbuf;
+    if (h.find(':') != std::string::npos) h = "[" + h + "]";
+    s->address_ = h + ":" + sbuf;
+  }
+  if (::listen(fd, 16) != 0) {
+    Status st = ErrnoError("listen", errno, address);
+    CloseFd(&fd);
+    return st;
+  }
+  if (::pipe2(s->wake_pipe_, O_CLOEXEC) != 0) {
+    Status st = ErrnoError("pipe2", errno);
+    CloseFd(&fd);
+    return st;
+  }
+  s->listen_fd_ = fd;
+  MetricsServer* raw = s.get();
+  s->thread_ = std::thread([raw] { raw->Loop(); });
+  spdlog::info("metrics on http://{}/metrics", s->address_);
+  return s;
+}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+void MetricsServer::Stop() {
+  if (thread_.joinable()) {
+    char c = 0;
+    while (::write(wake_pipe_[1], &c, 1) < 0 && errno == EINTR) {
+    }
+    thread_.join();
+  }
+  CloseFd(&listen_fd_);
+  CloseFd(&wake_pipe_[0]);
+  CloseFd(&wake_pipe_[1]);
+  if (!unix_path_.empty()) {
+    ::unlink(unix_path_.c_str());
+    unix_path_.clear();
+  }
+}
+
+// Runs on thread_: accepts until Stop() writes to the wake pipe.
+void MetricsServer::Loop() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      spdlog::warn("metrics: poll: {}", std::strerror(errno));
+      return;
+    }
+    if (fds[1].revents) return;
+    if (!(fds[0].revents & POLLIN)) continue;
+    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    ServeOne(c);
+    ::close(c);
+  }
+}
+
+void MetricsServer::ServeOne(int fd) {
+  std::string req;
+  char buf[1024];
+  // Reads the request head with a 2 s budget; a slow or silent peer gets
+  // dropped rather than stalling the scraper behind it.
+  while (req.find("\r\n\r\n") == std::string::npos &&
+         req.find("\n\n") == std::string::npos && req.size() < 8192) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 2000) <= 0) return;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    req.append(buf, static_cast<size_t>(n));
+  }
+  std::string line = req.substr(0, req.find_first_of("\r\n"));
+  std::istringstream words(line);
+  std::string method, target;
+  words >> method >> target;
+  std::string body, status;
+  if (method == "GET" &&
+      (target == "/metrics" || target.starts_with("/metrics?"))) {
+    status = "200 OK";
+    body = render_();
+  } else {
+    status = "404 Not Found";
+    body = "only GET /metrics is served here\n";
+  }
+  std::string head = "HTTP/1.0 " + status +
+                     "\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                     "Content-Length: " +
+                     std::to_string(body.size()) +
+                     "\r\nConnection: close\r\n\r\n";
+  WriteAll(fd, head);
+  WriteAll(fd, body);
+}
+
+}  // namespace winsnap::proxy

@@ -1,0 +1,83 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Service metrics in the Prometheus text exposition format:
+//   RpcMetrics    counts each RPC by method and gRPC code and sums its
+//                 handling time (queueing on our pool included);
+//   MetricsServer answers `GET /metrics` over plain HTTP/1.0 on a TCP
+//                 "host:port" or an absolute unix socket path, for a
+//                 scraper. Anything else gets 404.
+// The HTTP side is deliberately minimal: one connection at a time, the
+// request read with a 2 s limit, the connection closed after each answer.
+//
+// Thread-safety: RpcMetrics methods may be called from any thread.
+// MetricsServer runs its own thread; Start/Stop from one owner thread.
+
+#ifndef WINSNAP_SNAPSHOTTER_PROXY_METRICS_H_
+#define WINSNAP_SNAPSHOTTER_PROXY_METRICS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "base/status.h"
+
+namespace winsnap::proxy {
+
+class RpcMetrics {
+ public:
+  void Begin();  // an RPC was accepted
+  // An RPC finished with "code" after "micros" microseconds.
+  void End(const std::string& method, StatusCode code, int64_t micros);
+  // Count of RPCs that finished with (method, code); for tests.
+  int64_t Count(const std::string& method, StatusCode code) const;
+  // RPCs begun and not yet ended.
+  int64_t InFlight() const;
+  std::string RenderPrometheus() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, StatusCode>, int64_t>
+      counts_;                             // GUARDED_BY(mu_)
+  std::map<std::string, int64_t> micros_;  // GUARDED_BY(mu_)
+  int64_t in_flight_ = 0;                  // GUARDED_BY(mu_)
+};
+
+class MetricsServer {
+ public:
+  // Listens on "address" ("host:port", port 0 picks one; or "/abs/path" for
+  // a unix socket, replaced if stale) and serves render() on GET /metrics.
+  // InvalidArgument for a malformed address; the errno error of
+  // socket/bind/listen otherwise.
+  static StatusOr<std::unique_ptr<MetricsServer>> Start(
+      const std::string& address, std::function<std::string()> render);
+  ~MetricsServer();  // Stop()
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // The bound address: "host:port" with the real port, or the socket path.
+  const std::string& address() const { return address_; }
+  // Stops the thread and closes the listener (removing a unix socket).
+  // Idempotent.
+  void Stop();
+
+ private:
+  MetricsServer() = default;
+  void Loop();
+  void ServeOne(int fd);
+
+  std::string address_;
+  std::string unix_path_;  // non-empty for a unix socket
+  int listen_fd_ = -1;
+  int wake_pipe_[2] = {-1, -1};  // written by Stop() to end Loop()
+  std::function<std::string()> render_;
+  std::thread thread_;
+};
+
+}  // namespace winsnap::proxy
+
+#endif  // WINSNAP_SNAPSHOTTER_PROXY_METRICS_H_

@@ -1,0 +1,182 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "snapshotter/proxy/server.h"
+
+#include <grpc/grpc.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+namespace winsnap::proxy {
+namespace {
+
+// Creates "dir" and missing parents with mode 0700 (umask aside).
+// Directories that exist are left alone, whatever their mode.
+Status MakeSocketDir(const std::string& dir) {
+  if (dir.empty()) return OkStatus();
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return FailedPreconditionError(dir + " exists and is not a directory");
+    }
+    return OkStatus();
+  }
+  size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    WINSNAP_RETURN_IF_ERROR(MakeSocketDir(dir.substr(0, slash)));
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoError("mkdir", errno, dir);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status PrepareSocketPath(const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return InvalidArgumentError(
+        "the socket address must be an absolute path, got \"" + path + "\"");
+  }
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) {
+    return InvalidArgumentError("socket path " + path + " is longer than " +
+                                std::to_string(sizeof addr.sun_path - 1) +
+                                " bytes");
+  }
+  WINSNAP_RETURN_IF_ERROR(MakeSocketDir(path.substr(0, path.rfind('/'))));
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return OkStatus();
+    return ErrnoError("lstat", errno, path);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return FailedPreconditionError(
+        path +
+        " exists and is not a socket; refusing to replace it (remove "
+        "it or choose another --address)");
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoError("socket", errno);
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  bool live =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  if (live) {
+    return FailedPreconditionError("another server is accepting on " + path +
+                                   "; stop it first");
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError("unlink", errno, path);
+  }
+  spdlog::info("replaced stale socket {}", path);
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
+                                                const ServerOptions& options) {
+  if (options.threads < 1) {
+    return InvalidArgumentError("threads must be at least 1");
+  }
+  WINSNAP_RETURN_IF_ERROR(PrepareSocketPath(options.address));
+  std::unique_ptr<Server> s(new Server());
+  s->address_ = options.address;
+  s->service_ = std::make_unique<SnapshotsService>(sn, options.threads);
+  if (options.TEST_before_work) {
+    s->service_->TEST_SetBeforeWork(options.TEST_before_work);
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix://" + options.address,
+                           grpc::InsecureServerCredentials());
+  builder.RegisterService(s->service_.get());
+  // bind() happens inside BuildAndStart; with umask 0177 the socket is
+  // born 0600, so no other user can connect before a chmod.
+  mode_t old_umask = ::umask(0177);
+  s->grpc_ = builder.BuildAndStart();
+  ::umask(old_umask);
+  if (!s->grpc_) {
+    return UnavailableError("cannot listen on unix://" + options.address);
+  }
+  s->stopped_ = false;
+  struct stat st;
+  if (::lstat(options.address.c_str(), &st) != 0) {
+    Status err = ErrnoError("lstat", errno, options.address);
+    s->Shutdown(std::chrono::milliseconds(0));
+    return err;
+  }
+  s->socket_ino_ = st.st_ino;
+  s->socket_dev_ = st.st_dev;
+  if ((st.st_mode & 07777) != 0600 &&
+      ::chmod(options.address.c_str(), 0600) != 0) {
+    Status err = ErrnoError("chmod", errno, options.address);
+    s->Shutdown(std::chrono::milliseconds(0));
+    return err;
+  }
+  if (!options.metrics_address.empty()) {
+    SnapshotsService* svc = s->service_.get();
+    auto m = MetricsServer::Start(options.metrics_address, [svc] {
+      return svc->metrics().RenderPrometheus();
+    });
+    if (!m.ok()) {
+      s->Shutdown(std::chrono::milliseconds(0));
+      return m.status().WithContext("metrics");
+    }
+    s->metrics_ = std::move(m).value();
+  }
+  return s;
+}
+
+Server::~Server() { Shutdown(std::chrono::milliseconds(0)); }
+
+std::string Server::metrics_address() const {
+  return metrics_ ? metrics_->address() : "";
+}
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (stopped_ || !grpc_) return;
+  stopped_ = true;
+  if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
+  auto deadline = std::chrono::system_clock::now() + grace;
+  // grpc::Server::Shutdown refuses new calls and waits until the calls in
+  // flight are done AND every client has hung up its connection (containerd
+  // keeps one open), or the deadline passes. Waiting for idle connections
+  // is pointless, so this thread closes them as soon as no call of ours is
+  // in flight; it repeats until Shutdown returns, which also covers a
+  // client that reconnects before the shutdown has begun in "stopper".
+  std::atomic<bool> done{false};
+  std::thread stopper([this, deadline, &done] {
+    grpc_->Shutdown(deadline);
+    done = true;
+  });
+  while (!done) {
+    if (service_->metrics().InFlight() == 0) {
+      grpc_server_cancel_all_calls(grpc_->c_server());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stopper.join();
+  grpc_->Wait();
+  // Every reactor has finished, so no pool task is left but possibly the
+  // tail of one; resetting the service joins the pool.
+  service_.reset();
+  if (metrics_) metrics_->Stop();
+  struct stat st;
+  if (::lstat(address_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+      st.st_ino == socket_ino_ && st.st_dev == socket_dev_) {
+    ::unlink(address_.c_str());
+  }
+}
+
+}  // namespace winsnap::proxy
