@@ -218,7 +218,8 @@ StatusOr<UnpackedLayer> UnpackLayer(ByteReader* blob, const std::string& dir,
   std::thread writer_thread([&] {
     PipeSource source(&pipe);
     TarReader reader(&source);
-    auto last = std::chrono::steady_clock::now();
+    // The first entry reports at once, then at most every 100 ms.
+    auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     auto report = [&](const LayerStats& s, bool done) {
       if (!options.progress) return;
       LayerProgress p;

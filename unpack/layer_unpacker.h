@@ -44,7 +44,8 @@ struct UnpackLayerOptions {
   // From the media type; kUnknown detects by magic. The magic number wins
   // over the media type when they disagree (logged).
   Compression compression = Compression::kUnknown;
-  // Called at most every ~100 ms and once with done = true.
+  // Called after the first entry, then at most every ~100 ms, and once with
+  // done = true.
   std::function<void(const LayerProgress&)> progress;
   // When set and true, the unpack stops with Cancelled.
   const std::atomic<bool>* cancel = nullptr;

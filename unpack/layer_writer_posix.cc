@@ -155,10 +155,19 @@ Status PosixLayerWriter::DirFd(const std::string& rel, bool create,
     *out = cached_fd_.get();
     return OkStatus();
   }
-  auto classify = [&](int err) -> Status {
+  auto classify = [&](int err, const std::string& path) -> Status {
     if (err == ELOOP || err == EXDEV)
       return Bad(entry, "its path goes through a symlink");
-    if (err == ENOTDIR) return Bad(entry, "a parent is not a directory");
+    if (err == ENOTDIR) {
+      // O_NOFOLLOW on a final symlink also reports ENOTDIR: tell them apart
+      // by opening the path itself (O_PATH|O_NOFOLLOW returns the link).
+      UniqueFd probe(OpenBeneath(root_.get(), path, O_PATH | O_NOFOLLOW));
+      struct stat st;
+      if (probe.valid() && ::fstat(probe.get(), &st) == 0 &&
+          S_ISLNK(st.st_mode))
+        return Bad(entry, "its path goes through a symlink");
+      return Bad(entry, "a parent is not a directory");
+    }
     return EntryErrno(entry, "openat2", err);
   };
   int fd = rel.empty() ? ::dup(root_.get())
@@ -190,14 +199,14 @@ Status PosixLayerWriter::DirFd(const std::string& rel, bool create,
         WINSNAP_RETURN_IF_ERROR(sidecar_.Append(r));
         f = OpenBeneath(cur.get(), comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       }
-      if (f < 0) return classify(errno);
+      if (f < 0) return classify(errno, sofar);
       cur.reset(f);
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
     fd = cur.release();
   }
-  if (fd < 0) return classify(errno);
+  if (fd < 0) return classify(errno, rel);
   cached_fd_.reset(fd);
   cached_dir_ = rel;
   cached_valid_ = true;

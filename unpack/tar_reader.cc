@@ -288,6 +288,7 @@ StatusOr<bool> TarReader::Next(TarHeader* h) {
   bool have_gnu_name = false, have_gnu_link = false;
   int meta = 0;
   uint8_t b[kBlock];
+  const int64_t entry_start = offset_;
   for (;;) {
     const int64_t start = offset_;
     bool eof = false;
@@ -360,7 +361,6 @@ StatusOr<bool> TarReader::Next(TarHeader* h) {
                                   std::to_string(start) + " is not supported");
 
     TarHeader out;
-    out.offset = start;
     out.typeflag = type;
     out.size = size;
     const bool posix = Raw(b, kMagic) == std::string_view("ustar\0", 6) &&
@@ -430,17 +430,19 @@ StatusOr<bool> TarReader::Next(TarHeader* h) {
         out.pax.emplace_back(k, std::move(v));
       }
     }
+    out.offset = entry_start;
     if (out.name.size() > limits_.max_name_bytes ||
         out.linkname.size() > limits_.max_name_bytes) {
-      return InvalidArgumentError("entry name or link target at offset " +
-                                  std::to_string(start) + " is longer than " +
-                                  std::to_string(limits_.max_name_bytes) +
-                                  " bytes");
+      return InvalidArgumentError(
+          "layer entry \"" + out.name.substr(0, 100) + "...\" at offset " +
+          std::to_string(entry_start) + ": name or link target longer than " +
+          std::to_string(limits_.max_name_bytes) + " bytes");
     }
     if (out.name.find('\0') != std::string::npos ||
         out.linkname.find('\0') != std::string::npos)
-      return InvalidArgumentError("entry name at offset " +
-                                  std::to_string(start) + " contains NUL");
+      return InvalidArgumentError(
+          "layer entry \"" + out.name.substr(0, out.name.find('\0')) +
+          "\" at offset " + std::to_string(entry_start) + " contains NUL");
     // Old tars mark directories with a trailing slash on a regular type.
     if (type == kTypeRegA && !out.name.empty() && out.name.back() == '/')
       out.typeflag = kTypeDir;

@@ -164,7 +164,14 @@ Status TarWriter::WriteHeader(const TarHeader& h) {
   PutOctal(b + 124, 12, FitsOctal(size, 12) ? size : 0);
   PutOctal(b + 136, 12, FitsOctal(h.mtime, 12) ? h.mtime : 0);
   b[156] = h.typeflag == kTypeRegA ? kTypeReg : h.typeflag;
-  if (!link_in_pax) PutString(b + 157, 100, h.linkname);
+  // With the target in PAX, the ustar field still gets its first bytes:
+  // libarchive only applies a PAX linkpath to an entry whose ustar linkname
+  // is non-empty (else it reads it as a hard link target).
+  PutString(b + 157, 100, h.linkname.substr(0, 100));
+  if (link_in_pax) {
+    for (size_t i = 157; i < 257; ++i)
+      if (static_cast<unsigned char>(b[i]) >= 0x80) b[i] = '_';
+  }
   std::memcpy(b + 257,
               "ustar\0"
               "00",

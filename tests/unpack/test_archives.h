@@ -1,0 +1,97 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// Test helpers that build archives: layer tars through libarchive's writer
+// (hostile names, links, devices - everything libarchive can express) and
+// through unpack::TarWriter (PAX vendor records, which libarchive cannot
+// write); gzip/zstd via libarchive's write filters; OCI image layouts (as a
+// directory or a tar) and docker-save tars around such layers. Not
+// thread-safe; test use only.
+
+#ifndef WINSNAP_TESTS_UNPACK_TEST_ARCHIVES_H_
+#define WINSNAP_TESTS_UNPACK_TEST_ARCHIVES_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "unpack/decompress.h"
+#include "unpack/tar_reader.h"
+
+namespace winsnap::unpack::testing {
+
+// gzip or zstd of "data" through libarchive's raw writer + filter.
+std::string Compress(std::string_view data, Compression c);
+
+// An entry for LibarchiveTar.
+struct LaEntry {
+  LaEntry(std::string n, char t = '0', std::string d = "", std::string l = "",
+          int m = 0644, std::vector<std::pair<std::string, std::string>> x = {})
+      : name(std::move(n)),
+        type(t),
+        data(std::move(d)),
+        link(std::move(l)),
+        mode(m),
+        xattrs(std::move(x)) {}
+  std::string name;
+  char type = '0';  // '0' file, '5' dir, '2' symlink, '1' hardlink, '3' char,
+                    // '4' block, '6' fifo
+  std::string data;
+  std::string link;
+  int mode = 0644;
+  // Extra xattrs (written as LIBARCHIVE.xattr.* PAX records).
+  std::vector<std::pair<std::string, std::string>> xattrs;
+};
+// A pax-format tar written by libarchive.
+std::string LibarchiveTar(const std::vector<LaEntry>& entries,
+                          bool gnu_format = false);
+
+// An entry for PaxTar: any header, including vendor PAX records.
+struct PaxEntry {
+  TarHeader h;
+  std::string data;
+};
+std::string PaxTar(const std::vector<PaxEntry>& entries);
+// Shorthands with Windows-style PAX records (fileattr, rawsd, creationtime).
+PaxEntry WinDir(const std::string& name);
+PaxEntry WinFile(const std::string& name, const std::string& data);
+
+struct TestImage {
+  std::vector<std::string> layer_tars;  // uncompressed
+  Compression compression = Compression::kGzip;
+  std::string os = "windows";
+  std::string name = "example.com/test/img:1";
+  // Corruptions for error tests.
+  std::vector<std::string> override_diff_ids;  // used instead when non-empty
+};
+
+struct BuiltImage {
+  std::vector<std::string> blob_digests;
+  std::vector<std::string> blobs;  // compressed bytes
+  std::vector<std::string> diff_ids;
+  std::vector<std::string> chain_ids;
+  std::string config_digest;
+  std::string manifest_digest;
+  // Archive-relative file name -> content (what was written).
+  std::map<std::string, std::string> files;
+};
+
+// The files of an OCI layout for "img" (blobs, index.json, oci-layout).
+BuiltImage OciLayout(const TestImage& img);
+// The files of a docker-save archive (manifest.json, config, layer.tar).
+BuiltImage DockerSave(const TestImage& img);
+// Writes "files" below directory "dir" / as an uncompressed tar file.
+void WriteDir(const std::string& dir,
+              const std::map<std::string, std::string>& files);
+void WriteTar(const std::string& path,
+              const std::map<std::string, std::string>& files);
+
+// (relative path -> sha256 of content or "dir"/"link:<target>") of a tree.
+std::map<std::string, std::string> TreeDigest(const std::string& dir);
+
+std::string ReadWhole(const std::string& path);
+void WriteWhole(const std::string& path, const std::string& data);
+
+}  // namespace winsnap::unpack::testing
+
+#endif  // WINSNAP_TESTS_UNPACK_TEST_ARCHIVES_H_
