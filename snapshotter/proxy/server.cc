@@ -161,7 +161,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
     done = true;
   });
   while (!done) {
-    if (service_->metrics().InFlight() == 0) {
+    if (service_->live_calls() == 0) {
       grpc_server_cancel_all_calls(grpc_->c_server());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -88,6 +89,22 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
       .count();
 }
 
+// A unary reactor that counts itself in *live until gRPC is done with the
+// call, i.e. until its status has been handed to the client connection
+// (OnDone). Server::Shutdown closes idle connections only when no call is
+// live, so a finished call's status is never cut off.
+class UnaryReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit UnaryReactor(std::atomic<int64_t>* live) : live_(live) { ++*live_; }
+  void OnDone() override {
+    --*live_;
+    delete this;
+  }
+
+ private:
+  std::atomic<int64_t>* live_;
+};
+
 // Streams a List result. The walk runs on the pool (it reads the store);
 // then batches are written one at a time, each next write started from
 // OnWriteDone on a gRPC thread (gRPC allows one outstanding write per
@@ -96,11 +113,14 @@ class ListReactor final
     : public grpc::ServerWriteReactor<api::ListSnapshotsResponse> {
  public:
   ListReactor(snapshotter::Snapshotter* sn, base::ThreadPool* pool,
-              RpcMetrics* metrics,
+              RpcMetrics* metrics, std::atomic<int64_t>* live,
               const std::function<void(const std::string&)>& before_work,
               grpc::CallbackServerContext* ctx,
               const api::ListSnapshotsRequest* req)
-      : metrics_(metrics), start_(std::chrono::steady_clock::now()) {
+      : metrics_(metrics),
+        live_(live),
+        start_(std::chrono::steady_clock::now()) {
+    ++*live_;
     metrics_->Begin();
     std::vector<std::string> filters(req->filters().begin(),
                                      req->filters().end());
@@ -138,7 +158,7 @@ class ListReactor final
   }
 
   void OnDone() override {
-    metrics_->End("List", code_, MicrosSince(start_));
+    --*live_;
     delete this;
   }
 
@@ -151,8 +171,10 @@ class ListReactor final
     StartWrite(&batches_[next_++]);
   }
 
+  // Records the outcome before Finish, so that when the client has its
+  // status the metrics already count the call (as for unary calls).
   void Done(const Status& s) {
-    code_ = s.code();
+    metrics_->End("List", s.code(), MicrosSince(start_));
     if (!s.ok())
       spdlog::info("rpc=List code={} error=\"{}\"", StatusCodeName(s.code()),
                    s.message());
@@ -160,9 +182,8 @@ class ListReactor final
   }
 
   RpcMetrics* metrics_;
+  std::atomic<int64_t>* live_;
   std::chrono::steady_clock::time_point start_;
-  // Written once before Finish, read in OnDone, which gRPC runs after it.
-  StatusCode code_ = StatusCode::kOk;
   // Filled by the pool task before the first write; read-only afterwards,
   // and each write completes before the next begins.
   std::vector<api::ListSnapshotsResponse> batches_;
@@ -187,7 +208,7 @@ grpc::ServerUnaryReactor* SnapshotsService::RunUnary(
     grpc::CallbackServerContext* ctx, const char* rpc,
     const std::string& snapshotter, std::string detail,
     std::function<Status()> fn) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto* reactor = new UnaryReactor(&live_calls_);
   metrics_.Begin();
   auto queued = std::chrono::steady_clock::now();
   spdlog::debug("rpc={} snapshotter={} namespace={} {}", rpc, snapshotter,
@@ -318,7 +339,8 @@ grpc::ServerUnaryReactor* SnapshotsService::Update(
 
 grpc::ServerWriteReactor<api::ListSnapshotsResponse>* SnapshotsService::List(
     grpc::CallbackServerContext* ctx, const api::ListSnapshotsRequest* req) {
-  return new ListReactor(sn_, pool_.get(), &metrics_, before_work_, ctx, req);
+  return new ListReactor(sn_, pool_.get(), &metrics_, &live_calls_,
+                         before_work_, ctx, req);
 }
 
 grpc::ServerUnaryReactor* SnapshotsService::Usage(

@@ -29,6 +29,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -85,6 +87,9 @@ class SnapshotsService final : public api::Snapshots::CallbackService {
                                     google::protobuf::Empty* resp) override;
 
   RpcMetrics& metrics() { return metrics_; }
+  // Calls gRPC has handed to this service and not yet seen done (status
+  // delivered to the transport or call cancelled).
+  int64_t live_calls() const { return live_calls_.load(); }
 
   // Test hook: runs on the pool thread before each RPC's store work, with
   // the RPC name (e.g. to hold a call "in flight"). Set before serving.
@@ -103,6 +108,7 @@ class SnapshotsService final : public api::Snapshots::CallbackService {
 
   snapshotter::Snapshotter* sn_;
   RpcMetrics metrics_;
+  std::atomic<int64_t> live_calls_{0};
   std::function<void(const std::string&)> before_work_;
   // Last member: destroyed first, so queued tasks still see the rest.
   std::unique_ptr<base::ThreadPool> pool_;

@@ -364,6 +364,9 @@ TEST_F(ServiceTest, WorkCancelledWhileQueuedIsNotRun) {
   api::PrepareSnapshotResponse resp;
   grpc::Status s = client_->stub()->Prepare(&c, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's own deadline timer starts when the request arrives, a
+  // little after the client's; let it fire before the pool frees up.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   {
     std::lock_guard lock(mu);
     release = true;

@@ -2,7 +2,7 @@
 # Runs containerd's snapshotter conformance suite against `snapctl serve
 # --mount-type overlay` (conformance_test.go), in GOPATH mode with Debian's
 # golang-go and golang-github-containerd-containerd-dev.
-# usage: run.sh /path/to/snapctl [go test args, e.g. -run 'TestWinsnapProxyConformance/Basic']
+# usage: run.sh /path/to/snapctl [test binary flags, e.g. -test.run 'TestWinsnapProxyConformance/Basic']
 # Exit 77 (skipped, loudly) only when a capability is really missing.
 set -euo pipefail
 snapctl=$(realpath "$1"); shift
@@ -19,7 +19,9 @@ ln -s "$here" "$work/src/winsnapconformance"
 cd "$work/src/winsnapconformance"
 export GO111MODULE=off GOPATH="/usr/share/gocode:$work" GOCACHE="${GOCACHE:-$work/cache}" GOFLAGS=
 export WINSNAP_SNAPCTL="$snapctl"
-go test -count=1 -timeout 30m -v . -args -test.root "$@" 2>&1 | tee "$work/out.txt"
-rc=${PIPESTATUS[0]}
-echo "== summary: $(grep -c -- '--- PASS' "$work/out.txt") passed, $(grep -c -- '--- FAIL' "$work/out.txt") failed, $(grep -c -- '--- SKIP' "$work/out.txt") skipped"
+rc=0
+go test -count=1 -timeout 30m -v . -args -test.root "$@" >"$work/out.txt" 2>&1 || rc=$?
+cat "$work/out.txt"
+count() { grep -c -- "    --- $1: " "$work/out.txt" || true; }
+echo "== summary: $(count PASS) subtests passed, $(count FAIL) failed, $(count SKIP) skipped"
 exit "$rc"
