@@ -1,65 +1,403 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Recursive-descent parser for the grammar in filters.h, written from the
-// grammar and the behaviour of containerd 1.6's filters package.
+// The containerd filter parser: a rune scanner and a recursive-descent parser
+// written to accept, reject and report exactly what containerd's filters
+// package does (same tokens, same error positions and reasons), plus the
+// "~=" pattern checks described in filters.h. The parser keeps no recursion
+// proportional to the input, so long inputs cost time, not stack.
+//
+// Thread-safety: parsing uses only local state; see filters.h for Filter.
 
 #include "snapshotter/filters.h"
 
-#include <cctype>
+#include <algorithm>
 #include <cstdint>
+// GCC 12 with -fsanitize=address and optimization reports a false
+// -Wmaybe-uninitialized inside libstdc++'s <regex> (a known false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <regex>
+#pragma GCC diagnostic pop
+#else
+#include <regex>
+#endif
 #include <utility>
 
 namespace winsnap::snapshotter {
 
+namespace filters_internal {
+
+enum class Op { kPresent, kEqual, kNotEqual, kMatches };
+
+struct Selector {
+  std::vector<std::string> path;
+  Op op = Op::kPresent;
+  std::string value;
+  // Set iff op == kMatches: matches the whole field value iff "value" is
+  // found somewhere in it (see CompileRegexp).
+  std::shared_ptr<const std::regex> re;
+};
+
+}  // namespace filters_internal
+
+using filters_internal::Op;
+using filters_internal::Selector;
+
+struct Filter::Impl {
+  // Any of the alternatives; each alternative needs all its selectors.
+  std::vector<std::vector<Selector>> any;
+};
+
 namespace {
 
-constexpr size_t kMaxFilterLength = 64 << 10;
+// ---------------------------------------------------------------------------
+// Runes, decoded and classified the way Go's utf8 and unicode packages do.
 
-bool IsFieldChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)); }
-bool IsQuoteChar(char c) { return c == '"' || c == '/' || c == '|'; }
+constexpr int32_t kEof = -1;
+constexpr int32_t kIllegal = -2;
+constexpr int32_t kRuneError = 0xFFFD;
+constexpr int32_t kMaxRune = 0x10FFFF;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+struct Decoded {
+  int32_t rune;
+  size_t width;
+};
 
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+// utf8.DecodeRuneInString: {kRuneError, 0} at the end, {kRuneError, 1} for
+// any invalid, overlong, surrogate or truncated sequence.
+Decoded DecodeRune(std::string_view s, size_t i) {
+  if (i >= s.size()) return {kRuneError, 0};
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  if (b0 < 0x80) return {b0, 1};
+  size_t n;
+  uint8_t lo = 0x80, hi = 0xBF;
+  int32_t r;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+    r = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    r = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    r = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
   } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    return {kRuneError, 1};
+  }
+  if (s.size() - i < n) return {kRuneError, 1};
+  for (size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<uint8_t>(s[i + k]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) {
+      return {kRuneError, 1};
+    }
+    r = (r << 6) | (b & 0x3F);
+  }
+  return {r, n};
+}
+
+// utf8.EncodeRune: surrogates and out-of-range values become U+FFFD.
+void AppendRune(std::string* out, int32_t r) {
+  if (r < 0 || r > kMaxRune || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
+  const auto u = static_cast<uint32_t>(r);
+  if (u < 0x80) {
+    out->push_back(static_cast<char>(u));
+  } else if (u < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (u >> 6)));
+    out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
+  } else if (u < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (u >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (u >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((u >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((u >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (u & 0x3F)));
   }
 }
 
-// Decodes the body of a quoted literal (without its quotes) with Go's
-// escapes; the quote character itself must be escaped. False on bad syntax.
-bool Unquote(std::string_view body, char quote, std::string* out) {
+// unicode.IsSpace.
+bool IsSpaceRune(int32_t r) {
+  switch (r) {
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return r >= 0x2000 && r <= 0x200A;
+  }
+}
+
+// Non-ASCII, non-space runes that Go's unicode.IsGraphic rejects: C1
+// controls (Cc), format characters (Cf, Unicode 13 as in Go 1.19), private
+// use (Co) and noncharacters. Other unassigned code points are accepted (see
+// filters.h).
+bool IsNonGraphicNonAscii(int32_t r) {
+  struct Range {
+    int32_t lo, hi;
+  };
+  static constexpr Range kRanges[] = {
+      {0x80, 0x9F},       {0xAD, 0xAD},       {0x600, 0x605},
+      {0x61C, 0x61C},     {0x6DD, 0x6DD},     {0x70F, 0x70F},
+      {0x8E2, 0x8E2},     {0x180E, 0x180E},   {0x200B, 0x200F},
+      {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
+      {0xE000, 0xF8FF},   {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},
+      {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+      {0x13430, 0x13438}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+      {0xE0001, 0xE0001}, {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
+  };
+  if ((r & 0xFFFE) == 0xFFFE) return true;  // U+xFFFE and U+xFFFF
+  for (const Range& range : kRanges) {
+    if (r >= range.lo && r <= range.hi) return true;
+  }
+  return false;
+}
+
+bool IsFieldRune(int32_t r) {
+  return (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') ||
+         (r >= '0' && r <= '9') || r == '_';
+}
+bool IsOperatorRune(int32_t r) { return r == '=' || r == '!' || r == '~'; }
+bool IsQuoteRune(int32_t r) { return r == '"' || r == '/' || r == '|'; }
+bool IsSeparatorRune(int32_t r) { return r == ',' || r == '.'; }
+
+// Characters of an unquoted value after its first: graphic, not space, not
+// ','.
+bool IsValueRune(int32_t r) {
+  if (r < 0 || r == ',' || IsSpaceRune(r)) return false;
+  if (r < 0x80) return r > 0x20 && r < 0x7F;
+  return !IsNonGraphicNonAscii(r);
+}
+
+int DigitValue(int32_t r) {
+  if (r >= '0' && r <= '9') return r - '0';
+  if (r >= 'a' && r <= 'f') return r - 'a' + 10;
+  if (r >= 'A' && r <= 'F') return r - 'A' + 10;
+  return 16;  // larger than any base
+}
+
+// ---------------------------------------------------------------------------
+// Scanner. pos_ is where the last rune read starts, ppos_ where it ends.
+// value_ is set by an operator and makes the next unquoted token a value.
+// err_ keeps the first scanning error, which illegal tokens report.
+
+enum class Tok {
+  kEof,
+  kQuoted,
+  kValue,
+  kField,
+  kSeparator,
+  kOperator,
+  kIllegal,
+  kOther
+};
+
+struct Token {
+  Tok kind;
+  size_t pos;             // byte offset where the token starts
+  std::string_view text;  // the token's bytes, quotes included
+};
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view input) : in_(input) {}
+
+  size_t ppos() const { return ppos_; }
+  const std::string& err() const { return err_; }
+
+  int32_t Next() {
+    if (pos_ >= in_.size()) return kEof;
+    pos_ = ppos_;
+    const Decoded d = DecodeRune(in_, ppos_);
+    ppos_ += d.width;
+    if (d.rune == kRuneError) {
+      // Like Go, this also refuses a literal U+FFFD in the input.
+      if (d.width == 0) return kEof;
+      SetError("rune error");
+      return kIllegal;
+    }
+    if (d.rune == 0) {
+      SetError("unexpected null");
+      return kIllegal;
+    }
+    return d.rune;
+  }
+
+  // The next rune without consuming it (errors it meets are still kept).
+  int32_t Peek() {
+    const size_t pos = pos_, ppos = ppos_;
+    const int32_t r = Next();
+    pos_ = pos;
+    ppos_ = ppos;
+    return r;
+  }
+
+  Token Scan() {
+    int32_t ch = Next();
+    size_t pos = pos_;
+    while (IsSpaceRune(ch)) {
+      ch = Next();
+      pos = pos_;
+    }
+    if (ch == kEof) return {Tok::kEof, pos_, {}};
+    if (ch == kIllegal) return {Tok::kIllegal, pos_, {}};
+    if (IsQuoteRune(ch)) {
+      const bool ok = ScanQuoted(ch);
+      return {ok ? Tok::kQuoted : Tok::kIllegal, pos, Text(pos)};
+    }
+    if (IsSeparatorRune(ch)) {
+      value_ = false;
+      return {Tok::kSeparator, pos, Text(pos)};
+    }
+    if (IsOperatorRune(ch)) {
+      while (IsOperatorRune(Peek())) Next();
+      value_ = true;
+      return {Tok::kOperator, pos, Text(pos)};
+    }
+    if (value_) {
+      // The first character of a value may be anything left; the rest must
+      // be value runes.
+      while (IsValueRune(Peek())) Next();
+      value_ = false;
+      return {Tok::kValue, pos, Text(pos)};
+    }
+    if (IsFieldRune(ch)) {
+      while (IsFieldRune(Peek())) Next();
+      return {Tok::kField, pos, Text(pos)};
+    }
+    return {Tok::kOther, pos_, {}};
+  }
+
+ private:
+  std::string_view Text(size_t from) const {
+    return in_.substr(from, ppos_ - from);
+  }
+
+  void SetError(const char* msg) {
+    if (err_.empty()) err_ = msg;
+  }
+
+  // Reads up to and including the closing quote. False if the literal is
+  // unterminated or holds a bad escape (err_ says which).
+  bool ScanQuoted(int32_t quote) {
+    bool legal = true;
+    int32_t ch = Next();
+    while (ch != quote) {
+      if (ch == '\n' || ch < 0) {
+        SetError("quoted literal not terminated");
+        return false;
+      }
+      if (ch == '\\') {
+        ch = ScanEscape(quote, &legal);
+      } else {
+        ch = Next();
+      }
+    }
+    return legal;
+  }
+
+  // After a backslash: consumes the escape and returns the rune after it.
+  // Clears *legal on a bad escape (and then returns the rune that made it
+  // bad, which the caller examines next).
+  int32_t ScanEscape(int32_t quote, bool* legal) {
+    const int32_t ch = Next();
+    switch (ch) {
+      case 'a':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+      case 'v':
+      case '\\':
+        return Next();
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+        return ScanDigits(ch, 8, 3, legal);
+      case 'x':
+        return ScanDigits(Next(), 16, 2, legal);
+      case 'u':
+        return ScanDigits(Next(), 16, 4, legal);
+      case 'U':
+        return ScanDigits(Next(), 16, 8, legal);
+      default:
+        if (ch == quote) return Next();
+        SetError("illegal escape sequence");
+        *legal = false;
+        return ch;
+    }
+  }
+
+  int32_t ScanDigits(int32_t ch, int base, int n, bool* legal) {
+    while (n > 0 && DigitValue(ch) < base) {
+      ch = Next();
+      --n;
+    }
+    if (n > 0) {
+      SetError("illegal numeric escape sequence");
+      *legal = false;
+    }
+    return ch;
+  }
+
+  std::string_view in_;
+  size_t pos_ = 0;
+  size_t ppos_ = 0;
+  bool value_ = false;
+  std::string err_;
+};
+
+// Decodes a scanned quoted literal (quotes included) as Go's strconv.Unquote
+// would, with '/' and '|' acting like '"'. False on bad syntax.
+bool Unquote(std::string_view lit, std::string* out) {
+  const char quote = lit.front();
+  std::string_view s = lit.substr(1, lit.size() - 2);
   out->clear();
-  for (size_t i = 0; i < body.size();) {
-    char c = body[i];
-    if (c == quote || c == '\n') return false;
+  if (s.find('\n') != std::string_view::npos) return false;
+  if (s.find('\\') == std::string_view::npos &&
+      s.find(quote) == std::string_view::npos) {
+    out->assign(s);
+    return true;
+  }
+  size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == quote) return false;
+    if (static_cast<uint8_t>(c) >= 0x80) {
+      const Decoded d = DecodeRune(s, i);
+      AppendRune(out, d.rune);
+      i += d.width;
+      continue;
+    }
     if (c != '\\') {
       out->push_back(c);
       ++i;
       continue;
     }
-    if (i + 1 >= body.size()) return false;
-    char e = body[i + 1];
+    if (i + 1 >= s.size()) return false;
+    const char e = s[i + 1];
     i += 2;
     switch (e) {
       case 'a':
@@ -86,218 +424,441 @@ bool Unquote(std::string_view body, char quote, std::string* out) {
       case '\\':
         out->push_back('\\');
         break;
-      case '"':
-      case '|':
-      case '/':
-        if (e != quote) return false;
-        out->push_back(e);
-        break;
       case 'x':
       case 'u':
       case 'U': {
-        size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (i + n > body.size()) return false;
+        const size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+        if (s.size() - i < n) return false;
         uint32_t v = 0;
-        for (size_t j = 0; j < n; ++j) {
-          int h = HexValue(body[i + j]);
-          if (h < 0) return false;
-          v = (v << 4) | static_cast<uint32_t>(h);
+        for (size_t k = 0; k < n; ++k) {
+          const int d = DigitValue(static_cast<unsigned char>(s[i + k]));
+          if (d >= 16) return false;
+          v = (v << 4) | static_cast<uint32_t>(d);
         }
         i += n;
         if (e == 'x') {
-          out->push_back(static_cast<char>(v));
+          out->push_back(static_cast<char>(v));  // one byte, maybe not UTF-8
         } else {
-          if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return false;
-          AppendUtf8(out, v);
+          if (v > static_cast<uint32_t>(kMaxRune)) return false;
+          AppendRune(out, static_cast<int32_t>(v));
         }
         break;
       }
-      default:
-        if (e < '0' || e > '7' || i + 2 > body.size()) return false;
-        {
-          uint32_t v = static_cast<uint32_t>(e - '0');
-          for (size_t j = 0; j < 2; ++j) {
-            char d = body[i + j];
-            if (d < '0' || d > '7') return false;
-            v = (v << 3) | static_cast<uint32_t>(d - '0');
-          }
-          if (v > 255) return false;
-          i += 2;
-          out->push_back(static_cast<char>(v));
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
+        if (s.size() - i < 2) return false;
+        uint32_t v = static_cast<uint32_t>(e - '0');
+        for (size_t k = 0; k < 2; ++k) {
+          const char d = s[i + k];
+          if (d < '0' || d > '7') return false;
+          v = (v << 3) | static_cast<uint32_t>(d - '0');
         }
+        if (v > 255) return false;
+        i += 2;
+        out->push_back(static_cast<char>(v));
+        break;
+      }
+      case '"':
+      case '|':
+      case '/':
+      case '\'':
+        if (e != quote) return false;
+        out->push_back(e);
+        break;
+      default:
+        return false;
     }
   }
   return true;
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------
+// "~=" patterns.
 
-class FilterParser {
+#if defined(__GLIBCXX__)
+// libstdc++'s __polynomial selects its Thompson-NFA executor: time linear in
+// the subject for a given pattern and stack bounded by the pattern, where the
+// default backtracking executor is exponential on "(a*)*b" and recurses once
+// per subject byte. It refuses backreferences, which Go lacks anyway.
+constexpr std::regex::flag_type kRegexFlags =
+    std::regex::ECMAScript | std::regex::nosubs |
+    std::regex_constants::__polynomial;
+#else
+constexpr std::regex::flag_type kRegexFlags =
+    std::regex::ECMAScript | std::regex::nosubs;
+#endif
+
+// Rejects syntax Go's RE2 lacks (lookahead, backreferences, inline flags)
+// and patterns whose compiled size or nesting could exhaust time or stack
+// (std::regex compiles recursively, once per term and per group). The size
+// is an estimate of the number of NFA states, with counted repetitions
+// expanded as std::regex expands them.
+Status CheckRegexpShape(std::string_view p) {
+  if (p.size() > kMaxRegexpBytes) {
+    return InvalidArgumentError("pattern is longer than " +
+                                std::to_string(kMaxRegexpBytes) + " bytes");
+  }
+  struct Frame {
+    size_t total = 0;  // states in this group so far
+    size_t last = 0;   // states of the last atom, which a repeat copies
+  };
+  std::vector<Frame> stack(1);
+  auto atom = [&](size_t n) {
+    stack.back().total += n;
+    stack.back().last = n;
+  };
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    switch (c) {
+      case '\\':
+        if (i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9') {
+          return InvalidArgumentError("backreferences are not supported");
+        }
+        if (i + 1 < p.size() &&
+            (p[i + 1] == 'A' || p[i + 1] == 'z' || p[i + 1] == 'p' ||
+             p[i + 1] == 'P' || p[i + 1] == 'Q' || p[i + 1] == 'E')) {
+          return InvalidArgumentError(std::string("escape \\") + p[i + 1] +
+                                      " (Go RE2 syntax) is not supported");
+        }
+        ++i;
+        atom(1);
+        break;
+      case '[': {
+        size_t j = i + 1;
+        if (j < p.size() && p[j] == '^') ++j;
+        if (j < p.size() && p[j] == ']') ++j;  // a leading ']' is literal
+        while (j < p.size() && p[j] != ']') {
+          if (p[j] == '\\') {
+            ++j;
+          } else if (p[j] == '[' && j + 1 < p.size() &&
+                     (p[j + 1] == ':' || p[j + 1] == '=' || p[j + 1] == '.')) {
+            const size_t end = p.find(std::string{p[j + 1], ']'}, j + 2);
+            if (end == std::string_view::npos) break;
+            j = end + 1;
+          }
+          ++j;
+        }
+        i = std::min(j, p.size());  // std::regex reports an open class
+        atom(1);
+        break;
+      }
+      case '(':
+        if (i + 1 < p.size() && p[i + 1] == '?') {
+          const char k = i + 2 < p.size() ? p[i + 2] : '\0';
+          if (k == '=' || k == '!' || k == '<') {
+            return InvalidArgumentError("lookaround is not supported");
+          }
+          if (k != ':') {
+            return InvalidArgumentError(
+                "inline flags and named groups are not supported (only a "
+                "leading (?i))");
+          }
+        }
+        if (stack.size() > static_cast<size_t>(kMaxRegexpNesting)) {
+          return InvalidArgumentError("groups nest deeper than " +
+                                      std::to_string(kMaxRegexpNesting));
+        }
+        stack.emplace_back();
+        break;
+      case ')':
+        if (stack.size() > 1) {
+          const size_t n = stack.back().total + 2;
+          stack.pop_back();
+          atom(n);
+        }
+        break;
+      case '|':
+        stack.back().total += 1;
+        stack.back().last = 0;
+        break;
+      case '*':
+      case '+':
+      case '?':
+        stack.back().total += 1;
+        stack.back().last = 0;
+        break;
+      case '{': {
+        // {n}, {n,} or {n,m}; anything else is left to std::regex.
+        size_t j = i + 1;
+        auto number = [&](size_t* v) {
+          const size_t start = j;
+          *v = 0;
+          while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
+            *v = std::min<size_t>(*v * 10 + static_cast<size_t>(p[j] - '0'),
+                                  1000000);
+            ++j;
+          }
+          return j > start;
+        };
+        size_t lo = 0, hi = 0;
+        if (!number(&lo)) {
+          atom(1);
+          break;
+        }
+        hi = lo;
+        if (j < p.size() && p[j] == ',') {
+          ++j;
+          if (!number(&hi)) hi = lo + 1;  // {n,}: n copies then a star
+        }
+        if (j >= p.size() || p[j] != '}') {
+          atom(1);
+          break;
+        }
+        if (lo > 1000 || hi > 1000) {
+          return InvalidArgumentError("invalid repeat count (more than 1000)");
+        }
+        i = j;
+        Frame& f = stack.back();
+        f.total += f.last * (std::max(lo, hi) + 1) + 1;
+        f.last = 0;
+        break;
+      }
+      default:
+        atom(1);
+    }
+    for (const Frame& f : stack) {
+      if (f.total > kMaxRegexpSize) {
+        return InvalidArgumentError("pattern is too large");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+// Compiles "pattern" so that regex_match(value, *re) tells whether Go's
+// regexp.MatchString(pattern, value) would be true: the pattern wrapped in
+// "[\s\S]*(?:...)[\s\S]*" matched against the whole value is a search that
+// the linear executor runs in one pass (regex_search restarts at every
+// offset). ^ and $ still mean the value's ends since multiline is off.
+StatusOr<std::shared_ptr<const std::regex>> CompileRegexp(
+    std::string_view pattern) {
+  std::regex::flag_type flags = kRegexFlags;
+  constexpr std::string_view kIcase = "(?i)";
+  if (pattern.substr(0, kIcase.size()) == kIcase) {
+    flags |= std::regex::icase;
+    pattern.remove_prefix(kIcase.size());
+  }
+  WINSNAP_RETURN_IF_ERROR(CheckRegexpShape(pattern));
+  try {
+    // Compiled alone first: a pattern like "a)|(b" must not pair up with
+    // the wrapper's parentheses.
+    std::regex alone(pattern.begin(), pattern.end(), flags);
+    std::string wrapped = "[\\s\\S]*(?:";
+    wrapped.append(pattern);
+    wrapped.append(")[\\s\\S]*");
+    return std::make_shared<const std::regex>(wrapped, flags);
+  } catch (const std::regex_error& e) {
+    return InvalidArgumentError(e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Parser, following containerd's grammar and error reporting.
+
+class Parser {
  public:
-  explicit FilterParser(std::string_view input) : in_(input) {}
+  explicit Parser(std::string_view input) : in_(input), scanner_(input) {}
 
-  StatusOr<std::vector<Filter::Selector>> Selectors() {
-    std::vector<Filter::Selector> out;
+  StatusOr<std::vector<Selector>> Selectors() {
+    std::vector<Selector> out;
+    WINSNAP_ASSIGN_OR_RETURN(Selector first, ParseSelector());
+    out.push_back(std::move(first));
     for (;;) {
-      WINSNAP_ASSIGN_OR_RETURN(Filter::Selector s, Selector());
-      out.push_back(std::move(s));
-      SkipSpace();
-      if (pos_ >= in_.size()) return out;
-      if (in_[pos_] != ',')
-        return Error(pos_, "unexpected input: " + std::string(1, in_[pos_]));
-      ++pos_;
+      const int32_t r = scanner_.Peek();
+      if (r == kEof) return out;
+      if (r != ',') {
+        std::string shown;
+        AppendRune(&shown, r < 0 ? kRuneError : r);
+        return Error(scanner_.ppos(), "unexpected input: " + shown);
+      }
+      (void)scanner_.Scan();  // the ','
+      WINSNAP_ASSIGN_OR_RETURN(Selector next, ParseSelector());
+      out.push_back(std::move(next));
     }
   }
 
  private:
-  StatusOr<Filter::Selector> Selector() {
-    Filter::Selector s;
-    WINSNAP_ASSIGN_OR_RETURN(std::string f, Field());
-    s.path.push_back(std::move(f));
-    for (;;) {
-      SkipSpace();
-      if (pos_ < in_.size() && in_[pos_] == '.') {
-        ++pos_;
-        WINSNAP_ASSIGN_OR_RETURN(f, Field());
-        s.path.push_back(std::move(f));
-        continue;
-      }
-      break;
+  StatusOr<Selector> ParseSelector() {
+    Selector s;
+    WINSNAP_ASSIGN_OR_RETURN(std::string first, Field());
+    s.path.push_back(std::move(first));
+    while (scanner_.Peek() == '.') {
+      (void)scanner_.Scan();  // the '.'
+      WINSNAP_ASSIGN_OR_RETURN(std::string next, Field());
+      s.path.push_back(std::move(next));
     }
-    if (pos_ >= in_.size() || in_[pos_] == ',') return s;  // presence test
-    size_t op_pos = pos_;
-    if (pos_ + 1 < in_.size() && in_[pos_ + 1] == '=' &&
-        (in_[pos_] == '=' || in_[pos_] == '!' || in_[pos_] == '~')) {
-      s.op = in_[pos_] == '='   ? Filter::Op::kEqual
-             : in_[pos_] == '!' ? Filter::Op::kNotEqual
-                                : Filter::Op::kMatches;
-      pos_ += 2;
+    const int32_t r = scanner_.Peek();
+    if (r == ',' || r == kEof) return s;  // presence test
+
+    const Token op = scanner_.Scan();
+    if (op.kind == Tok::kIllegal) return Error(op.pos, scanner_.err());
+    if (op.kind != Tok::kOperator) {
+      return Error(op.pos, R"(expected an operator ("=="|"!="|"~="))");
+    }
+    if (op.text == "==") {
+      s.op = Op::kEqual;
+    } else if (op.text == "!=") {
+      s.op = Op::kNotEqual;
+    } else if (op.text == "~=") {
+      s.op = Op::kMatches;
     } else {
-      return Error(op_pos, R"(expected an operator ("=="|"!="|"~="))");
+      return Error(op.pos,
+                   "unsupported operator \"" + std::string(op.text) + "\"");
     }
-    WINSNAP_ASSIGN_OR_RETURN(s.value, Value(s.op == Filter::Op::kMatches));
-    if (s.op == Filter::Op::kMatches) {
-      try {
-        s.re =
-            std::make_shared<const std::regex>(s.value, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return Error(op_pos, "invalid regular expression \"" + s.value +
-                                 "\": " + e.what());
+
+    const Token v = scanner_.Scan();
+    switch (v.kind) {
+      case Tok::kValue:
+      case Tok::kField:
+        s.value = std::string(v.text);
+        break;
+      case Tok::kQuoted: {
+        WINSNAP_ASSIGN_OR_RETURN(s.value, Unquoted(v, s.op == Op::kMatches));
+        break;
       }
+      case Tok::kIllegal:
+        return Error(v.pos, scanner_.err());
+      default:
+        return Error(v.pos, "expected value or quoted");
+    }
+    if (s.op == Op::kMatches) {
+      auto re = CompileRegexp(s.value);
+      if (!re.ok()) {
+        return Error(v.pos, "invalid regexp: " + re.status().message());
+      }
+      s.re = std::move(re).value();
     }
     return s;
   }
 
   StatusOr<std::string> Field() {
-    SkipSpace();
-    if (pos_ >= in_.size())
-      return Error(pos_, "expected field or quoted, got end of input");
-    char c = in_[pos_];
-    if (IsQuoteChar(c)) return Quoted(/*allow_alt=*/false);
-    size_t start = pos_;
-    while (pos_ < in_.size() && IsFieldChar(in_[pos_])) ++pos_;
-    if (pos_ == start) return Error(start, "expected field or quoted");
-    return std::string(in_.substr(start, pos_ - start));
-  }
-
-  StatusOr<std::string> Value(bool allow_alt) {
-    SkipSpace();
-    if (pos_ >= in_.size())
-      return Error(pos_, "expected value or quoted, got end of input");
-    if (IsQuoteChar(in_[pos_])) return Quoted(allow_alt);
-    size_t start = pos_;
-    while (pos_ < in_.size() && in_[pos_] != ',' && !IsSpace(in_[pos_])) ++pos_;
-    if (pos_ == start) return Error(start, "expected value or quoted");
-    return std::string(in_.substr(start, pos_ - start));
-  }
-
-  StatusOr<std::string> Quoted(bool allow_alt) {
-    size_t start = pos_;
-    char q = in_[pos_++];
-    while (pos_ < in_.size() && in_[pos_] != q) {
-      if (in_[pos_] == '\n')
-        return Error(start, "quoted literal not terminated");
-      if (in_[pos_] == '\\') ++pos_;
-      ++pos_;
+    const Token t = scanner_.Scan();
+    switch (t.kind) {
+      case Tok::kField:
+        return std::string(t.text);
+      case Tok::kQuoted:
+        return Unquoted(t, /*allow_alt_quotes=*/false);
+      case Tok::kIllegal:
+        return Error(t.pos, scanner_.err());
+      default:
+        return Error(t.pos, "expected field or quoted");
     }
-    if (pos_ >= in_.size())
-      return Error(start, "quoted literal not terminated");
-    ++pos_;  // closing quote
-    if (q != '"' && !allow_alt)
-      return Error(start, "invalid quote encountered");
+  }
+
+  // "/.../" and "|...|" are only allowed for "~=" values.
+  StatusOr<std::string> Unquoted(const Token& t, bool allow_alt_quotes) {
+    if (!allow_alt_quotes && t.text.front() != '"') {
+      return Error(t.pos, "invalid quote encountered");
+    }
     std::string out;
-    if (!Unquote(in_.substr(start + 1, pos_ - start - 2), q, &out)) {
-      return Error(start, "unquoting failed: quote syntax error");
+    if (!Unquote(t.text, &out)) {
+      return Error(t.pos, "unquoting failed: quote syntax error");
     }
     return out;
   }
 
-  void SkipSpace() {
-    while (pos_ < in_.size() && IsSpace(in_[pos_])) ++pos_;
-  }
-
-  Status Error(size_t pos, const std::string& msg) const {
-    std::string shown = pos < in_.size()
-                            ? std::string(in_.substr(0, pos)) + "<-- here" +
-                                  std::string(in_.substr(pos))
-                            : std::string(in_) + "<-- here";
-    return InvalidArgumentError("filters: parse error: [" + shown +
-                                "]: " + msg);
+  // "filters: parse error: [before >|c|< after]: msg", where c is the byte
+  // at pos, or "[input]: msg" when pos is the end.
+  Status Error(size_t pos, std::string_view msg) const {
+    std::string m = "filters: parse error: [";
+    if (pos < in_.size()) {
+      m.append(in_.substr(0, pos));
+      m.append(" >|");
+      m.push_back(in_[pos]);
+      m.append("|< ");
+      m.append(in_.substr(pos + 1));
+    } else {
+      m.append(in_);
+    }
+    m.append("]: ");
+    m.append(msg);
+    return InvalidArgumentError(std::move(m));
   }
 
   std::string_view in_;
-  size_t pos_ = 0;
+  Scanner scanner_;
 };
 
-StatusOr<Filter> Filter::Parse(std::string_view expr) {
-  Filter f;
-  if (expr.empty()) return f;
-  if (expr.size() > kMaxFilterLength) {
-    return InvalidArgumentError(
-        "filters: filter is " + std::to_string(expr.size()) +
-        " bytes; the limit is " + std::to_string(kMaxFilterLength));
+// One filter string: *always is set for "", else *out gets its selectors.
+Status ParseOne(std::string_view expr, bool* always,
+                std::vector<Selector>* out) {
+  *always = expr.empty();
+  if (*always) return OkStatus();
+  if (expr.size() > kMaxFilterBytes) {
+    return InvalidArgumentError("filters: filter is " +
+                                std::to_string(expr.size()) +
+                                " bytes, more than the " +
+                                std::to_string(kMaxFilterBytes) + " allowed");
   }
-  FilterParser p(expr);
-  WINSNAP_ASSIGN_OR_RETURN(auto sels, p.Selectors());
-  f.always_ = false;
-  f.any_.push_back(std::move(sels));
-  return f;
+  Parser parser(expr);
+  WINSNAP_ASSIGN_OR_RETURN(*out, parser.Selectors());
+  return OkStatus();
+}
+
+bool MatchSelector(const Selector& s, const FieldLookup& lookup) {
+  const std::optional<std::string> v = lookup(s.path);
+  switch (s.op) {
+    case Op::kPresent:
+      return v.has_value();
+    case Op::kEqual:
+      return v.has_value() && *v == s.value;
+    case Op::kNotEqual:
+      // containerd compares the adaptor's value, "" for an absent field.
+      return (v.has_value() ? std::string_view(*v) : std::string_view()) !=
+             s.value;
+    case Op::kMatches:
+      return std::regex_match(v.has_value() ? *v : std::string(), *s.re);
+  }
+  return false;
+}
+
+}  // namespace
+
+Filter::Filter() = default;
+
+Filter::Filter(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+StatusOr<Filter> Filter::Parse(std::string_view expr) {
+  bool always = false;
+  std::vector<Selector> selectors;
+  WINSNAP_RETURN_IF_ERROR(ParseOne(expr, &always, &selectors));
+  if (always) return Filter();
+  auto impl = std::make_shared<Impl>();
+  impl->any.push_back(std::move(selectors));
+  return Filter(std::move(impl));
 }
 
 StatusOr<Filter> Filter::ParseAny(const std::vector<std::string>& exprs) {
-  Filter out;
-  for (const auto& e : exprs) {
-    WINSNAP_ASSIGN_OR_RETURN(Filter f, Parse(e));
-    if (f.always_) return f;  // "" matches everything
-    out.always_ = false;
-    for (auto& alt : f.any_) out.any_.push_back(std::move(alt));
+  bool any_always = exprs.empty();
+  auto impl = std::make_shared<Impl>();
+  for (const std::string& expr : exprs) {
+    bool always = false;
+    std::vector<Selector> selectors;
+    WINSNAP_RETURN_IF_ERROR(ParseOne(expr, &always, &selectors));
+    if (always) {
+      any_always = true;  // keep parsing: containerd reports later errors
+    } else {
+      impl->any.push_back(std::move(selectors));
+    }
   }
-  return out;
+  if (any_always) return Filter();
+  return Filter(std::move(impl));
 }
 
 bool Filter::Match(const FieldLookup& lookup) const {
-  if (always_) return true;
-  for (const auto& all : any_) {
-    bool ok = true;
-    for (const auto& s : all) {
-      std::optional<std::string> v = lookup(s.path);
-      switch (s.op) {
-        case Op::kPresent:
-          ok = v.has_value();
-          break;
-        case Op::kEqual:
-          ok = v.has_value() && *v == s.value;
-          break;
-        case Op::kNotEqual:
-          ok = v.value_or("") != s.value;
-          break;
-        case Op::kMatches:
-          ok = s.re && std::regex_search(v.value_or(""), *s.re);
-          break;
-      }
-      if (!ok) break;
+  if (impl_ == nullptr) return true;
+  for (const std::vector<Selector>& all : impl_->any) {
+    if (std::all_of(all.begin(), all.end(), [&](const Selector& s) {
+          return MatchSelector(s, lookup);
+        })) {
+      return true;
     }
-    if (ok) return true;
   }
   return false;
 }
@@ -310,14 +871,24 @@ FieldLookup SnapshotFieldLookup(
       [&name, &parent, kind = std::string(kind_lower), &labels](
           const std::vector<std::string>& path) -> std::optional<std::string> {
         if (path.empty()) return std::nullopt;
-        if (path[0] == "kind") return kind;
-        if (path[0] == "name") return name;
-        if (path[0] == "parent") return parent;
-        if (path[0] == "labels") {
-          std::string key = path.size() > 1 ? path[1] : "";
-          for (size_t i = 2; i < path.size(); ++i) key += "." + path[i];
+        const std::string& field = path[0];
+        if (field == "kind") {
+          if (kind == "active" || kind == "view" || kind == "committed") {
+            return kind;
+          }
+          return std::nullopt;
+        }
+        if (field == "name") return name;
+        if (field == "parent") return parent;
+        if (field == "labels") {
+          std::string key;
+          for (size_t i = 1; i < path.size(); ++i) {
+            if (i > 1) key.push_back('.');
+            key.append(path[i]);
+          }
           auto it = labels.find(key);
-          if (it != labels.end()) return it->second;
+          if (it == labels.end()) return std::nullopt;
+          return it->second;
         }
         return std::nullopt;
       };

@@ -1,31 +1,68 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// containerd's filter language (containerd 1.6 filters/ package grammar) for
-// Walk and the List RPC:
-//   selectors := selector ("," selector)*        all must match
-//   selector  := fieldpath [operator value]      no operator: field present
-//   fieldpath := field ("." field)*
-//   field     := quoted | [A-Za-z0-9_]+
-//   operator  := "==" | "!=" | "~="              ~= is a regexp search
-//   value     := quoted | [^\s,]+
-//   quoted    := "..." with Go escapes; for ~= also /.../ and |...|
-// A list of filter strings matches when any of them does (ListSnapshots
-// semantics); an empty list matches everything. Matching follows
-// containerd's selector rules exactly: "==" needs the field present, "!="
-// compares against "" when the field is absent, "~=" searches the value.
-// Regexps use std::regex ECMAScript, the closest to Go's RE2 available here
-// (RE2-only syntax such as (?i) is an InvalidArgument parse error).
+// containerd's filter language (the github.com/containerd/containerd filters
+// package, unchanged from 1.6 to 2.x), used by Walk and the List RPC. One
+// filter string is a comma-separated list of selectors that must all match:
 //
-// Thread-safety: a Filter is immutable after parsing; share freely.
+//   selectors := selector ("," selector)*
+//   selector  := fieldpath [operator value]   no operator: "field is present"
+//   fieldpath := field ("." field)*
+//   field     := [A-Za-z0-9_]+ | "..."
+//   operator  := "==" | "!=" | "~="           ~= is an unanchored regexp search
+//   value     := "..." | unquoted run up to "," or whitespace
+//                (for ~= also /.../ and |...|, so a regexp may contain '"')
+//
+// Quoted strings take Go's escapes (\a \b \f \n \r \t \v \\ \" \ooo \xhh
+// \uhhhh \Uhhhhhhhh). Whitespace may precede a field, an operator or a value
+// but not a "," or the end of the string (containerd rejects "a==b ,c").
+// A list of filter strings matches when any of them matches (gRPC
+// ListSnapshotsRequest.filters); an empty list, or any "" in the list,
+// matches everything. containerd has no OR inside one filter string: '|'
+// there is the regexp quote above or part of an unquoted value, and a
+// backtick is an ordinary value character, not a quote.
+//
+// Matching is containerd's: "==" needs the field present and equal; "!="
+// compares the field's value, "" when absent, so "labels.x!=v" matches an
+// object without label x while "labels.x!=\"\"" does not; "~=" searches the
+// value ("" when absent).
+//
+// Differences from containerd:
+//  - a filter string longer than kMaxFilterBytes is rejected;
+//  - "~=" patterns are compiled at parse time (containerd compiles them while
+//    matching, logs a bad one and matches nothing), so a bad pattern is an
+//    InvalidArgument parse error;
+//  - patterns use std::regex ECMAScript, the closest engine available, not
+//    Go's RE2. Go syntax that ECMAScript lacks is rejected (inline flags
+//    other than a leading "(?i)", \A, \z, \pL, (?P<name>...), \Q...\E);
+//    ECMAScript-only syntax that Go rejects is rejected too (backreferences,
+//    lookahead). Matching is per byte, not per UTF-8 character ("." matches
+//    one byte, "(?i)" folds ASCII only), "." also excludes '\r', and \s
+//    also matches '\v';
+//  - to keep hostile patterns cheap, a pattern is limited to
+//    kMaxRegexpBytes bytes, kMaxRegexpNesting nested groups, repeat counts of
+//    1000 (as Go) and an estimated program size of kMaxRegexpSize, and
+//    with libstdc++ they run on its non-backtracking executor (linear in the
+//    value); other standard libraries backtrack;
+//  - unassigned Unicode code points end an unquoted value in containerd (Go
+//    1.19's unicode.IsGraphic, which changes with each Unicode version);
+//    here they are value characters.
+// Everything else, including every parse error message, is byte for byte
+// containerd's (tests/snapshotter/filters_test.cc checks that against
+// containerd's own storage Walk). Parse errors mark the offending byte:
+//   filters: parse error: [labels.key== >|/|< value]: quoted literal not
+//   terminated
+//
+// Thread-safety: a Filter is an immutable value; copies share their parsed
+// form, and Match may run concurrently on one Filter from many threads.
 
 #ifndef WINSNAP_SNAPSHOTTER_FILTERS_H_
 #define WINSNAP_SNAPSHOTTER_FILTERS_H_
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,35 +76,50 @@ namespace winsnap::snapshotter {
 using FieldLookup = std::function<std::optional<std::string>(
     const std::vector<std::string>& path)>;
 
+inline constexpr std::size_t kMaxFilterBytes = 64 * 1024;
+inline constexpr std::size_t kMaxRegexpBytes = 1024;
+inline constexpr int kMaxRegexpNesting = 100;
+inline constexpr std::size_t kMaxRegexpSize = 2000;
+
 class Filter {
  public:
-  // Parses one filter string; "" matches everything. InvalidArgument with
-  // the position ("parse error: [name=<-- here]: ...") on bad input.
+  // Matches everything, like Parse("").
+  Filter();
+
+  // Parses one filter string; "" matches everything. Returns InvalidArgument
+  // ("filters: parse error: [<input with the position marked>]: <reason>")
+  // on bad syntax, a bad "~=" pattern or an input over kMaxFilterBytes.
   static StatusOr<Filter> Parse(std::string_view expr);
-  // Parses each string; the result matches if any of them matches.
+
+  // Parses every string; the result matches when any of them matches, and
+  // an empty list matches everything. Returns the first string's error if
+  // any string fails to parse, even when another one is "".
   static StatusOr<Filter> ParseAny(const std::vector<std::string>& exprs);
 
+  // True if the object "lookup" describes matches. Calls lookup once per
+  // selector tried, never after returning.
   bool Match(const FieldLookup& lookup) const;
 
+  // True if Match returns true for every object.
+  bool matches_everything() const { return impl_ == nullptr; }
+
  private:
-  enum class Op { kPresent, kEqual, kNotEqual, kMatches };
-  struct Selector {
-    std::vector<std::string> path;
-    Op op = Op::kPresent;
-    std::string value;
-    std::shared_ptr<const std::regex> re;
-  };
-  // Outer vector: alternatives (OR); inner: selectors (AND). An empty outer
-  // vector matches everything.
-  std::vector<std::vector<Selector>> any_;
-  bool always_ = true;
-  friend class FilterParser;
+  struct Impl;
+  explicit Filter(std::shared_ptr<const Impl> impl);
+
+  // nullptr matches everything. Invariant: otherwise impl_ has at least one
+  // alternative and every alternative at least one selector.
+  std::shared_ptr<const Impl> impl_;
 };
 
-// containerd's snapshot adaptor: "kind" -> active|view|committed, "name",
-// "parent" (always present, "" for none), "labels.<k>" where <k> is the rest
-// of the path joined by "."; anything else is absent. The arguments are
-// captured by reference and must outlive the returned lookup.
+// containerd's snapshot adaptor (snapshots/storage/bolt.go): "kind" ->
+// kind_lower when it is "active", "view" or "committed" (else absent);
+// "name" and "parent" are always present ("" when there is no parent);
+// "labels.<k>" is the label whose key is the rest of the path joined by "."
+// (so labels.a.b reads label "a.b"); any other path is absent. Only the first
+// component selects the field: "name.x" reads the name, as in containerd.
+// REQUIRES: name, parent and labels outlive the returned lookup (they are
+// captured by reference); kind_lower is copied.
 FieldLookup SnapshotFieldLookup(
     const std::string& name, const std::string& parent,
     std::string_view kind_lower,
