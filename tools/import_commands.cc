@@ -292,7 +292,8 @@ void RegisterExport(CLI::App& app, CliContext& ctx) {
              {"out", args->out},
              {"entries", st.entries},
              {"data_bytes", st.data_bytes}};
-      std::cerr << j.dump() << "\n";
+      // stdout carries the tar when OUT is "-".
+      (args->out == "-" ? std::cerr : std::cout) << j.dump() << "\n";
     } else if (args->out != "-") {
       std::cout << "wrote " << args->out << " (" << st.entries << " entries, "
                 << HumanSize(st.data_bytes) << ")\n";

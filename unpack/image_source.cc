@@ -17,6 +17,9 @@
 namespace winsnap::unpack {
 namespace {
 
+// An image archive holds a few files per layer; a million is hostile.
+constexpr size_t kMaxArchiveEntries = 1000000;
+
 struct ArchiveReadFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
@@ -161,6 +164,10 @@ class TarSource final : public ImageSource {
       } else {
         continue;
       }
+      if (src->entries_.size() >= kMaxArchiveEntries)
+        return InvalidArgumentError(path + ": more than " +
+                                    std::to_string(kMaxArchiveEntries) +
+                                    " entries; not an image archive");
       src->entries_[*name] = ent;
       if (archive_read_data_skip(a.get()) != ARCHIVE_OK)
         return DataLossError(

@@ -2,7 +2,11 @@
 
 #include "unpack/import.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <condition_variable>
@@ -469,6 +473,8 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
           WINSNAP_ASSIGN_OR_RETURN(auto blob, src->OpenFile(l.blob));
           UnpackLayerOptions uo;
           uo.writer = options.writer;
+          // One syncfs for all layers, before the commits (below).
+          uo.writer.sync = false;
           uo.compression = l.compression;
           uo.cancel = &cancel;
           uo.progress = [&](const LayerProgress& p) {
@@ -540,7 +546,18 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
     }
     if (!failed.ok()) return failed;  // ~Slot discards every staging folder
 
-    // Everything verified: commit in order, then the image record.
+    // Everything verified. Make the folders durable with one syncfs (they
+    // share the staging filesystem), then commit in order, then the record.
+    if (options.writer.sync && !todo.empty()) {
+      const std::string& any = slots[todo[0]].staging.path();
+      int fd = ::open(any.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return ErrnoError("open", errno, any);
+      int r = ::syncfs(fd);
+      int err = errno;
+      ::close(fd);
+      if (r != 0) return ErrnoError("syncfs", err, any);
+    }
+    // Commit in order, then the image record.
     std::vector<std::string> committed;
     auto rollback = [&] {
       for (auto it = committed.rbegin(); it != committed.rend(); ++it)

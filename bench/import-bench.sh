@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+#
+# import-bench.sh: times `snapctl import` of synthetic Windows images against
+#   - `ctr images import` with containerd's native snapshotter, on the same
+#     layers labelled linux/amd64 (a private containerd on a temp root and
+#     socket, started and stopped by this script; needs root),
+#   - GNU `tar -xzf` of the same layer blobs (one fresh folder per layer),
+#   - the decompress-only floor `gzip -dc > /dev/null`,
+# and prints the ratios. Images come from make-image (shared/bench/make-image)
+# with --profile nanoserver and servercore. Every figure is the best of
+# --runs runs (the archives stay in the page cache for every tool).
+#
+# usage: bench/import-bench.sh [--snapctl PATH] [--profiles "nanoserver servercore"]
+#                              [--runs N] [--work DIR] [--make-image PATH] [--keep]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+snapctl=""
+profiles="nanoserver servercore"
+runs=3
+work=""
+keep=0
+make_image=""
+for cand in "$repo/../shared/bench/make-image" /work/shared/bench/make-image; do
+  [[ -x $cand ]] && { make_image=$cand; break; }
+done
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --snapctl) snapctl=$2; shift 2 ;;
+    --profiles) profiles=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --make-image) make_image=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    -h|--help) sed -n 3,16p "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "import-bench: $*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "run as root (starts a private containerd)"
+[[ -n $make_image && -x $make_image ]] || die "make-image not found (--make-image)"
+if [[ -z $snapctl ]]; then
+  for cand in "$repo/build/tools/snapctl" "$repo/build-unpack-rel/tests/unpack/snapctl-images" \
+              "$repo/build/tests/unpack/snapctl-images"; do
+    if [[ -x $cand ]] && "$cand" import --help 2>&1 | grep -q -- "--platform"; then
+      snapctl=$cand; break
+    fi
+  done
+fi
+[[ -n $snapctl ]] || die "no snapctl with an import command found (--snapctl)"
+for tool in containerd ctr tar gzip python3; do
+  command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+
+if [[ -z $work ]]; then work=$(mktemp -d /tmp/ibench.XXXXXX); fi
+mkdir -p "$work"
+ctd_pid=""
+cleanup() {
+  if [[ -n $ctd_pid ]]; then kill "$ctd_pid" 2>/dev/null || true; wait "$ctd_pid" 2>/dev/null || true; fi
+  if [[ $keep -eq 0 ]]; then
+    rm -rf "$work/run" "$work/ctd"
+  fi
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+# Runs "$@" and prints its wall time in ms; output is discarded.
+timed() {
+  local s e
+  s=$(now_ms)
+  "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
+  e=$(now_ms)
+  echo $((e - s))
+}
+min() { printf '%s\n' "$@" | sort -n | head -1; }
+warm() { cat "$@" >/dev/null; }
+
+start_containerd() {
+  local d=$work/ctd
+  rm -rf "$d"; mkdir -p "$d/root" "$d/state"
+  cat >"$d/config.toml" <<TOML
+version = 2
+root = "$d/root"
+state = "$d/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs"]
+[grpc]
+  address = "$d/c.sock"
+[ttrpc]
+  address = "$d/c.sock.ttrpc"
+TOML
+  containerd --config "$d/config.toml" >"$d/log" 2>&1 &
+  ctd_pid=$!
+  for _ in $(seq 100); do
+    ctr --address "$d/c.sock" version >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  cat "$d/log" >&2
+  die "containerd did not start"
+}
+stop_containerd() {
+  kill "$ctd_pid"; wait "$ctd_pid" 2>/dev/null || true; ctd_pid=""
+  rm -rf "$work/ctd"
+}
+
+# Layer blob paths of an OCI image tar extracted to $1 (base first).
+layer_blobs() {
+  python3 - "$1" <<'PY'
+import json, sys
+d = sys.argv[1]
+def blob(dg): return "%s/blobs/%s" % (d, dg.replace(":", "/"))
+idx = json.load(open(d + "/index.json"))
+man = json.load(open(blob(idx["manifests"][0]["digest"])))
+print("\n".join(blob(l["digest"]) for l in man["layers"]))
+PY
+}
+
+declare -A R
+echo "import-bench: snapctl=$snapctl work=$work runs=$runs cores=$(nproc)" >&2
+for p in $profiles; do
+  img=$work/$p-windows.tar lin=$work/$p-linux.tar
+  if [[ ! -s $img ]]; then
+    echo "generating $p (windows)..." >&2
+    "$make_image" --profile "$p" --out "$img" >"$work/$p.json"
+  fi
+  if [[ ! -s $lin ]]; then
+    echo "generating $p (linux)..." >&2
+    "$make_image" --profile "$p" --platform linux --out "$lin" >/dev/null
+  fi
+  ex=$work/$p-blobs
+  if [[ ! -d $ex ]]; then mkdir -p "$ex"; tar -xf "$img" -C "$ex"; fi
+  mapfile -t blobs < <(layer_blobs "$ex")
+
+  snap=() nosync=() ctrt=() tart=() gz=()
+  for r in $(seq "$runs"); do
+    run=$work/run; rm -rf "$run"; mkdir -p "$run"
+    warm "$img"; sync
+    snap+=("$(timed "$snapctl" --root "$run/root" import "$img")")
+    rm -rf "$run"; mkdir -p "$run"; warm "$img"; sync
+    nosync+=("$(timed "$snapctl" --root "$run/root" import --no-sync "$img")")
+    rm -rf "$run"; mkdir -p "$run"; sync
+
+    start_containerd
+    warm "$lin"
+    ctrt+=("$(timed ctr --address "$work/ctd/c.sock" -n bench images import \
+      --snapshotter native --platform linux/amd64 "$lin")")
+    stop_containerd
+
+    warm "${blobs[@]}"; sync
+    tar_all() {
+      local i=0
+      for b in "${blobs[@]}"; do
+        mkdir -p "$run/tar$i"
+        tar --warning=no-unknown-keyword -xzf "$b" -C "$run/tar$i" || return 1
+        i=$((i + 1))
+      done
+    }
+    tart+=("$(timed tar_all)")
+    rm -rf "$run"
+    gz_all() { for b in "${blobs[@]}"; do gzip -dc "$b" >/dev/null || return 1; done; }
+    gz+=("$(timed gz_all)")
+    echo "  $p run $r: snapctl ${snap[-1]} ms (no-sync ${nosync[-1]}), ctr ${ctrt[-1]} ms, tar ${tart[-1]} ms, gzip ${gz[-1]} ms" >&2
+  done
+  R[$p,snap]=$(min "${snap[@]}"); R[$p,nosync]=$(min "${nosync[@]}")
+  R[$p,ctr]=$(min "${ctrt[@]}"); R[$p,tar]=$(min "${tart[@]}"); R[$p,gz]=$(min "${gz[@]}")
+  R[$p,info]=$(python3 -c "import json;d=json.load(open('$work/$p.json'));print('%d layers, %.0f MB gz, %.0f MB tar' % (d['layers'], d['compressed_bytes']/1e6, d['uncompressed_bytes']/1e6))")
+done
+
+printf '\nbest of %s runs, %s cores, wall ms (ratio = snapctl / other)\n' "$runs" "$(nproc)"
+printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' profile image snapctl no-sync ctr tar gzip-dc \
+  "vs ctr" "vs tar" "vs gzip-dc"
+for p in $profiles; do
+  s=${R[$p,snap]}
+  printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' "$p" "${R[$p,info]}" "$s" "${R[$p,nosync]}" \
+    "${R[$p,ctr]}" "${R[$p,tar]}" "${R[$p,gz]}" \
+    "$(python3 -c "print('%.2fx' % ($s/${R[$p,ctr]}))")" \
+    "$(python3 -c "print('%.2fx' % ($s/${R[$p,tar]}))")" \
+    "$(python3 -c "print('%.2fx' % ($s/${R[$p,gz]}))")"
+done
