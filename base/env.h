@@ -34,6 +34,8 @@ class Env {
 
   // Creates one directory with mode 0700. AlreadyExists if "path" exists.
   virtual Status CreateDir(const std::string& path) = 0;
+  // Sets the permission bits of "path" (follows symlinks).
+  virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
   // Creates "path" and any missing parents (mode 0700); OK if it exists as a
   // directory.
   virtual Status CreateDirs(const std::string& path) = 0;

@@ -97,6 +97,12 @@ class PosixEnv final : public Env {
     return OkStatus();
   }
 
+  Status Chmod(const std::string& path, uint32_t mode) override {
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
+      return ErrnoError("chmod", errno, path);
+    return OkStatus();
+  }
+
   Status CreateDirs(const std::string& path) override {
     if (path.empty()) return InvalidArgumentError("CreateDirs: empty path");
     if (IsDirectory(path)) return OkStatus();

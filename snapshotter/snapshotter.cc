@@ -37,6 +37,13 @@ using metadata::WriteTxn;
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
+// containerd's metadata storage never stores a label with an empty value
+// (Create, Commit and Update all drop them); neither do we.
+Labels WithoutEmptyValues(Labels labels) {
+  std::erase_if(labels, [](const auto& kv) { return kv.second.empty(); });
+  return labels;
+}
+
 Info ToInfo(const SnapshotRecord& r) {
   Info i;
   i.name = r.key;
@@ -282,7 +289,7 @@ struct Snapshotter::Impl {
       r.kind = kind;
       r.key = std::string(key);
       r.parent = std::string(parent);
-      r.labels = labels;
+      r.labels = WithoutEmptyValues(labels);
       r.created_ns = r.updated_ns = env->NowNanos();
       r.path = base::JoinPath(snapshots_dir, std::to_string(id));
       path = r.path;
@@ -292,8 +299,11 @@ struct Snapshotter::Impl {
       bool extract = key.find(kUnpackKeyPrefix) != std::string_view::npos;
       bool overlay = opts.mount_type == MountType::kOverlay;
       if (overlay || (!extract && parent.empty())) {
-        WINSNAP_RETURN_IF_ERROR(
-            env->CreateDir(base::JoinPath(path, kFilesDir)));
+        // The container's root: 0755 like containerd's overlay "fs" folder
+        // (its conformance suite checks it), the snapshot folder stays 0700.
+        std::string files = base::JoinPath(path, kFilesDir);
+        WINSNAP_RETURN_IF_ERROR(env->CreateDir(files));
+        WINSNAP_RETURN_IF_ERROR(env->Chmod(files, 0755));
       }
       if (overlay && kind == Kind::kActive) {
         WINSNAP_RETURN_IF_ERROR(env->CreateDir(base::JoinPath(path, "work")));
@@ -425,7 +435,7 @@ Status Snapshotter::Commit(std::string_view name, std::string_view key,
       return AlreadyExistsError("snapshot " + Quote(name) + " already exists");
     rec->key = std::string(name);
     rec->kind = Kind::kCommitted;
-    rec->labels = labels;
+    rec->labels = WithoutEmptyValues(labels);
     rec->created_ns = rec->updated_ns = impl_->env->NowNanos();
     rec->usage = Usage{du.size, du.inodes};
     return txn.PutSnapshot(*rec);
@@ -492,9 +502,7 @@ StatusOr<Info> Snapshotter::Update(const Info& info,
         }
       }
     }
-    // containerd's storage drops labels with empty values.
-    std::erase_if(rec->labels,
-                  [](const auto& kv) { return kv.second.empty(); });
+    rec->labels = WithoutEmptyValues(rec->labels);
     rec->updated_ns = impl_->env->NowNanos();
     WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(*rec));
     out = ToInfo(*rec);
@@ -632,7 +640,7 @@ Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
     r.kind = Kind::kCommitted;
     r.key = std::string(name);
     r.parent = std::string(parent);
-    r.labels = labels;
+    r.labels = WithoutEmptyValues(labels);
     r.created_ns = r.updated_ns = env->NowNanos();
     r.usage = Usage{du.size, du.inodes};
     r.path = dest;

@@ -6,6 +6,8 @@
 
 #include "snapshotter/snapshotter.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -181,6 +183,14 @@ TEST_F(SnapshotterTest, EmptyLabelValuesAreDropped) {
   in.labels = {{"a", "1"}, {"b", ""}};
   ASSERT_OK_AND_ASSIGN(Info out, sn_->Update(in));
   EXPECT_EQ(out.labels, (Labels{{"a", "1"}}));
+
+  // Create and Commit drop them too, as containerd's storage does.
+  ASSERT_OK(sn_->Prepare("d", "", {{"x", ""}, {"y", "2"}}));
+  ASSERT_OK_AND_ASSIGN(out, sn_->Stat("d"));
+  EXPECT_EQ(out.labels, (Labels{{"y", "2"}}));
+  ASSERT_OK(sn_->Commit("D", "d", {{"z", ""}, {"w", "3"}}));
+  ASSERT_OK_AND_ASSIGN(out, sn_->Stat("D"));
+  EXPECT_EQ(out.labels, (Labels{{"w", "3"}}));
 }
 
 TEST_F(SnapshotterTest, KeysAreReusableAfterRemove) {
@@ -327,6 +337,10 @@ TEST_F(SnapshotterTest, OverlayMountsForLinuxHosts) {
   ASSERT_OK_AND_ASSIGN(Info a, sn_->Stat("a"));
   EXPECT_THAT(
       m0, ElementsAre(Mount{"bind", a.path + "/Files", "", {"rw", "rbind"}}));
+  // The container's root is 0755 (containerd's RootPermission check).
+  struct stat st {};
+  ASSERT_EQ(::stat((a.path + "/Files").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
   ASSERT_OK(sn_->Commit("A", "a"));
   ASSERT_OK_AND_ASSIGN(auto v1, sn_->View("v1", "A"));
   EXPECT_THAT(
