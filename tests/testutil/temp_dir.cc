@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -61,6 +62,12 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   if (stdin_text.empty()) {
     ::close(in[1]);
     in[1] = -1;
+  } else {
+    // Never block on a child that is not reading yet (it may be busy writing
+    // to a full stdout pipe we must drain), and never die of SIGPIPE if it
+    // exits without reading.
+    ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
+    ::signal(SIGPIPE, SIG_IGN);
   }
   pollfd fds[3] = {
       {out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
@@ -87,7 +94,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
       ssize_t n = ::write(fds[2].fd, stdin_text.data() + written,
                           stdin_text.size() - written);
       if (n > 0) written += static_cast<size_t>(n);
-      if (n < 0 || written == stdin_text.size()) {
+      bool again = n < 0 && (errno == EAGAIN || errno == EINTR);
+      if ((n < 0 && !again) || written == stdin_text.size()) {
         ::close(fds[2].fd);
         fds[2].fd = -1;
       }
