@@ -44,8 +44,7 @@ die() { echo "import-bench: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (starts a private containerd)"
 [[ -n $make_image && -x $make_image ]] || die "make-image not found (--make-image)"
 if [[ -z $snapctl ]]; then
-  for cand in "$repo/build/tools/snapctl" "$repo/build-unpack-rel/tests/unpack/snapctl-images" \
-              "$repo/build/tests/unpack/snapctl-images"; do
+  for cand in "$repo/build/release/tools/snapctl" "$repo/build/debug/tools/snapctl"; do
     if [[ -x $cand ]] && "$cand" import --help 2>&1 | grep -q -- "--platform"; then
       snapctl=$cand; break
     fi

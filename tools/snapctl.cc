@@ -11,6 +11,8 @@
 
 #include "base/logging.h"
 #include "tools/cli_context.h"
+#include "tools/import_commands.h"
+#include "tools/migrate_command.h"
 #include "tools/serve_command.h"
 #include "tools/snapshot_commands.h"
 #include "tools/spec_command.h"
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   winsnap::tools::RegisterSnapshotCommands(app, ctx);
   winsnap::tools::RegisterSpecCommand(app, ctx);
   winsnap::tools::RegisterServeCommands(app, ctx);
+  winsnap::tools::RegisterImportCommands(app, ctx);
+  winsnap::tools::RegisterMigrateCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

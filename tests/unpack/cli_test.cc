@@ -1,7 +1,7 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
 // The image commands as a user runs them: import (human and --json), images,
-// export, rmi, through the snapctl-images binary.
+// export, rmi, through the built snapctl.
 
 #include <gtest/gtest.h>
 
@@ -28,7 +28,7 @@ TEST(CliTest, ImportImagesExportRmi) {
       {testing::WinDir("Files"), testing::WinFile("Files/hello.txt", "hi")})};
   auto b = testing::OciLayout(img);
   testing::WriteTar(tmp.Sub("img.tar"), b.files);
-  const std::string bin = WINSNAP_SNAPCTL_IMAGES;
+  const std::string bin = WINSNAP_SNAPCTL;
   const std::string root = tmp.Sub("root");
 
   auto r =
