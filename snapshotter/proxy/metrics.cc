@@ -13,11 +13,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <set>
 #include <sstream>
+
+#include "base/env.h"
+#include "metadata/store.h"
+#include "metadata/types.h"
 
 namespace winsnap::proxy {
 namespace {
@@ -52,6 +58,18 @@ void WriteAll(int fd, std::string_view data) {
   }
 }
 
+// Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
+constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                      0.025,  0.05,  0.1,    0.25,  0.5,
+                                      1,      2.5,   5,      10};
+constexpr size_t kBucketCount = std::size(kLatencyBuckets);
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
 }  // namespace
 
 void RpcMetrics::Begin() {
@@ -65,6 +83,12 @@ void RpcMetrics::End(const std::string& method, StatusCode code,
   --in_flight_;
   ++counts_[{method, code}];
   micros_[method] += micros;
+  auto& b = buckets_[method];
+  b.resize(kBucketCount);
+  double secs = static_cast<double>(micros) / 1e6;
+  for (size_t i = 0; i < kBucketCount; ++i) {
+    if (secs <= kLatencyBuckets[i]) ++b[i];
+  }
 }
 
 int64_t RpcMetrics::Count(const std::string& method, StatusCode code) const {
@@ -98,9 +122,75 @@ std::string RpcMetrics::RenderPrometheus() const {
     out << "winsnap_rpc_seconds_total{method=\"" << PromEscape(method) << "\"} "
         << buf << "\n";
   }
+  out << "# HELP winsnap_rpc_duration_seconds Latency of Snapshots RPCs "
+         "(queueing included), by method.\n"
+      << "# TYPE winsnap_rpc_duration_seconds histogram\n";
+  for (const auto& [method, b] : buckets_) {
+    std::string m = PromEscape(method);
+    int64_t total = 0;
+    for (const auto& [key, n] : counts_) {
+      if (key.first == method) total += n;
+    }
+    for (size_t i = 0; i < kBucketCount; ++i) {
+      out << "winsnap_rpc_duration_seconds_bucket{method=\"" << m << "\",le=\""
+          << Seconds(kLatencyBuckets[i]) << "\"} " << b[i] << "\n";
+    }
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.6f",
+                  static_cast<double>(micros_.at(method)) / 1e6);
+    out << "winsnap_rpc_duration_seconds_bucket{method=\"" << m
+        << "\",le=\"+Inf\"} " << total << "\n"
+        << "winsnap_rpc_duration_seconds_sum{method=\"" << m << "\"} " << sum
+        << "\n"
+        << "winsnap_rpc_duration_seconds_count{method=\"" << m << "\"} "
+        << total << "\n";
+  }
   out << "# HELP winsnap_rpc_in_flight Snapshots RPCs being handled now.\n"
       << "# TYPE winsnap_rpc_in_flight gauge\n"
       << "winsnap_rpc_in_flight " << in_flight_ << "\n";
+  return out.str();
+}
+
+StatusOr<std::string> RenderStoreMetrics(snapshotter::Snapshotter& sn) {
+  std::map<std::string, int64_t> by_kind = {
+      {"active", 0}, {"committed", 0}, {"view", 0}};
+  int64_t committed_bytes = 0, images = 0;
+  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
+    WINSNAP_RETURN_IF_ERROR(
+        txn.ForEachSnapshot([&](const metadata::SnapshotRecord& r) {
+          std::string kind(metadata::KindName(r.kind));
+          for (char& ch : kind) ch = static_cast<char>(std::tolower(ch));
+          ++by_kind[kind];
+          if (r.kind == metadata::Kind::kCommitted)
+            committed_bytes += r.usage.size;
+          return OkStatus();
+        }));
+    return txn.ForEachImage([&](const metadata::ImageRecord&) {
+      ++images;
+      return OkStatus();
+    });
+  }));
+  int64_t trash = 0;
+  auto entries = base::Env::Default()->ListDir(sn.root() + "/trash");
+  if (entries.ok()) trash = static_cast<int64_t>(entries->size());
+  std::ostringstream out;
+  out << "# HELP winsnap_snapshots Snapshots in the store, by kind.\n"
+      << "# TYPE winsnap_snapshots gauge\n";
+  for (const auto& [kind, n] : by_kind) {
+    out << "winsnap_snapshots{kind=\"" << PromEscape(kind) << "\"} " << n
+        << "\n";
+  }
+  out << "# HELP winsnap_committed_bytes Disk usage of committed snapshots, "
+         "as recorded at commit.\n"
+      << "# TYPE winsnap_committed_bytes gauge\n"
+      << "winsnap_committed_bytes " << committed_bytes << "\n"
+      << "# HELP winsnap_images Image records in the store.\n"
+      << "# TYPE winsnap_images gauge\n"
+      << "winsnap_images " << images << "\n"
+      << "# HELP winsnap_trash_entries Removed snapshot folders waiting for "
+         "GC.\n"
+      << "# TYPE winsnap_trash_entries gauge\n"
+      << "winsnap_trash_entries " << trash << "\n";
   return out.str();
 }
 

@@ -1,8 +1,11 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Service metrics in the Prometheus text exposition format:
-//   RpcMetrics    counts each RPC by method and gRPC code and sums its
-//                 handling time (queueing on our pool included);
+//   RpcMetrics    counts each RPC by method and gRPC code and keeps a
+//                 latency histogram per method (queueing on our pool
+//                 included);
+//   RenderStoreMetrics  gauges read from the store at scrape time:
+//                 snapshots by kind, committed bytes, images, trash backlog;
 //   MetricsServer answers `GET /metrics` over plain HTTP/1.0 on a TCP
 //                 "host:port" or an absolute unix socket path, for a
 //                 scraper. Anything else gets 404.
@@ -23,8 +26,10 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
+#include "snapshotter/snapshotter.h"
 
 namespace winsnap::proxy {
 
@@ -44,8 +49,16 @@ class RpcMetrics {
   std::map<std::pair<std::string, StatusCode>, int64_t>
       counts_;                             // GUARDED_BY(mu_)
   std::map<std::string, int64_t> micros_;  // GUARDED_BY(mu_)
-  int64_t in_flight_ = 0;                  // GUARDED_BY(mu_)
+  // Per method: counts of RPCs at or under each kLatencyBuckets bound.
+  std::map<std::string, std::vector<int64_t>> buckets_;  // GUARDED_BY(mu_)
+  int64_t in_flight_ = 0;                                // GUARDED_BY(mu_)
 };
+
+// Store gauges in Prometheus text: winsnap_snapshots{kind}, winsnap_
+// committed_bytes (usage recorded at commit), winsnap_images and
+// winsnap_trash_entries (folders waiting in <root>/trash for GC). Reads one
+// snapshot of the store; errors are those of the store.
+StatusOr<std::string> RenderStoreMetrics(snapshotter::Snapshotter& sn);
 
 class MetricsServer {
  public:

@@ -126,8 +126,16 @@ StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
   }
   if (!options.metrics_address.empty()) {
     SnapshotsService* svc = s->service_.get();
-    auto m = MetricsServer::Start(options.metrics_address, [svc] {
-      return svc->metrics().RenderPrometheus();
+    auto m = MetricsServer::Start(options.metrics_address, [svc, sn] {
+      std::string text = svc->metrics().RenderPrometheus();
+      auto store = RenderStoreMetrics(*sn);
+      if (store.ok()) {
+        text += *store;
+      } else {
+        spdlog::warn("metrics: store gauges unavailable: {}",
+                     store.status().ToString());
+      }
+      return text;
     });
     if (!m.ok()) {
       s->Shutdown(std::chrono::milliseconds(0));

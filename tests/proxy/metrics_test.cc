@@ -44,6 +44,21 @@ TEST(RpcMetricsTest, CountsByMethodAndCode) {
       text,
       HasSubstr("winsnap_rpc_seconds_total{method=\"Prepare\"} 0.002000\n"));
   EXPECT_THAT(text, HasSubstr("winsnap_rpc_in_flight 1\n"));
+  // Histogram: 1.5 ms and 0.5 ms; buckets are cumulative.
+  EXPECT_THAT(text,
+              HasSubstr("# TYPE winsnap_rpc_duration_seconds histogram\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_bucket{method="
+                              "\"Prepare\",le=\"0.0005\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_bucket{method="
+                              "\"Prepare\",le=\"0.001\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_bucket{method="
+                              "\"Prepare\",le=\"0.0025\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_bucket{method="
+                              "\"Prepare\",le=\"+Inf\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_count{method="
+                              "\"Prepare\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("winsnap_rpc_duration_seconds_sum{method="
+                              "\"Prepare\"} 0.002000\n"));
 }
 
 TEST(MetricsServerTest, ServesMetricsOverTcp) {

@@ -260,6 +260,14 @@ TEST_F(ServerTest, MetricsEndpointCountsRpcs) {
   EXPECT_THAT(resp, HasSubstr("winsnap_rpc_total{method=\"Prepare\",code="
                               "\"AlreadyExists\"} 1"));
   EXPECT_THAT(resp, HasSubstr("winsnap_rpc_in_flight 0"));
+  // Store gauges, read at scrape time.
+  EXPECT_THAT(resp, HasSubstr("winsnap_snapshots{kind=\"active\"} 1\n"));
+  EXPECT_THAT(resp, HasSubstr("winsnap_snapshots{kind=\"committed\"} 0\n"));
+  EXPECT_THAT(resp, HasSubstr("winsnap_trash_entries 0\n"));
+  ASSERT_TRUE(c.Remove("a").ok());
+  resp = HttpGet(server->metrics_address(), "/metrics");
+  EXPECT_THAT(resp, HasSubstr("winsnap_snapshots{kind=\"active\"} 0\n"));
+  EXPECT_THAT(resp, HasSubstr("winsnap_trash_entries 1\n"));
   std::string addr = server->metrics_address();
   server->Shutdown(std::chrono::seconds(1));
   EXPECT_EQ(HttpGet(addr, "/metrics"), "") << "metrics must stop too";
