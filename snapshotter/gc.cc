@@ -111,6 +111,7 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
       if (s.ok()) {
         report.trash_removed++;
         report.reclaimed_bytes += sizes[it->first];
+        if (options.on_removed) options.on_removed(it->first, sizes[it->first]);
         it = pending.erase(it);
       } else {
         it->second = s;

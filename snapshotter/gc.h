@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct GcOptions {
   // starting at initial_backoff.
   int attempts = 3;
   std::chrono::milliseconds initial_backoff{50};
+  // Called after each trash entry is deleted, with its name and size (for
+  // progress output). May be empty.
+  std::function<void(const std::string& entry, int64_t bytes)> on_removed;
 };
 
 struct GcReport {

@@ -370,9 +370,11 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   std::unique_ptr<Snapshotter> sn(new Snapshotter(std::move(impl)));
   if (!options.read_only) {
     WINSNAP_RETURN_IF_ERROR(sn->impl_->Recover());
-    auto report = sn->Cleanup();
-    if (!report.ok())
-      spdlog::warn("cleanup after recovery: {}", report.status().ToString());
+    if (options.cleanup_on_open) {
+      auto report = sn->Cleanup();
+      if (!report.ok())
+        spdlog::warn("cleanup after recovery: {}", report.status().ToString());
+    }
   }
   return sn;
 }

@@ -83,6 +83,9 @@ struct Options {
   bool read_only = false;
   uint64_t initial_map_size = 64ull << 20;
   base::Env* env = nullptr;  // defaults to Env::Default()
+  // A read-write open deletes trash/ after recovery. Off for callers that
+  // collect it themselves and report it (snapctl gc).
+  bool cleanup_on_open = true;
   // Test only: armed before recovery runs (see TEST_SetCrashPoint).
   CrashPoint TEST_crash_point = CrashPoint::kNone;
 };

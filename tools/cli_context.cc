@@ -27,10 +27,11 @@ StatusOr<std::string> CliContext::AbsoluteRoot() const {
 }
 
 StatusOr<std::unique_ptr<snapshotter::Snapshotter>> CliContext::Open(
-    bool read_only) const {
+    bool read_only, bool cleanup) const {
   snapshotter::Options o;
   WINSNAP_ASSIGN_OR_RETURN(o.root, AbsoluteRoot());
   o.read_only = read_only;
+  o.cleanup_on_open = cleanup;
   if (mount_type == "overlay") {
     o.mount_type = snapshotter::MountType::kOverlay;
   } else if (mount_type != "windows-layer") {

@@ -29,8 +29,9 @@ struct CliContext {
 
   // Opens the snapshotter at "root". read_only: for commands that only read
   // (ls, info, path, tree, usage), so they work while a service writes.
+  // cleanup: a read-write open empties trash/ (off for gc, which reports).
   StatusOr<std::unique_ptr<snapshotter::Snapshotter>> Open(
-      bool read_only) const;
+      bool read_only, bool cleanup = true) const;
 
   // "root" made absolute against the current directory and normalized
   // (no trailing '/'): the root Open() uses. InvalidArgument if it is empty.

@@ -471,7 +471,8 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
                 "Also remove unreferenced committed snapshots");
     c->add_flag("--dry-run", opts->dry_run, "Only report what would be done");
     c->callback([&ctx, opts] {
-      auto sn = Check(ctx.Open(false));
+      // Trash is collected by RunGc, not by the open, so it is reported.
+      auto sn = Check(ctx.Open(false, /*cleanup=*/false));
       snapshotter::GcReport r = Check(snapshotter::RunGc(*sn, *opts));
       if (ctx.json) {
         PrintJson({{"pruned", r.pruned},

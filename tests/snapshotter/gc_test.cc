@@ -2,6 +2,12 @@
 
 #include "snapshotter/gc.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <fstream>
 
 #include "tests/testutil/status_matchers.h"
@@ -126,6 +132,78 @@ TEST_F(GcTest, StuckTrashEntryDoesNotBlockOthers) {
   ASSERT_OK_AND_ASSIGN(GcReport again, RunGc(*sn_, o));
   EXPECT_EQ(again.trash_removed, 1);
   EXPECT_THAT(again.failed, IsEmpty());
+}
+
+TEST_F(GcTest, OpenFileAndLockedDownSubfolderDoNotStopDeletion) {
+  auto* env = base::Env::Default();
+  std::string entry = dir_.Sub("root/trash/9");
+  ASSERT_OK(env->CreateDirs(entry + "/Files/sealed/deeper"));
+  std::ofstream(entry + "/Files/sealed/deeper/f") << "f";
+  std::ofstream(entry + "/Files/held") << std::string(8192, 'h');
+  // A reader keeps the file open (a scanner, a stuck process) ...
+  int fd = ::open((entry + "/Files/held").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  // ... and a subfolder denies everything to everyone.
+  ASSERT_EQ(::chmod((entry + "/Files/sealed/deeper").c_str(), 0), 0);
+  ASSERT_EQ(::chmod((entry + "/Files/sealed").c_str(), 0), 0);
+  std::vector<std::string> seen;
+  GcOptions o;
+  o.on_removed = [&](const std::string& name, int64_t bytes) {
+    seen.push_back(name);
+    EXPECT_GE(bytes, 8192);
+  };
+  auto r = RunGc(*sn_, o);
+  char c = 0;
+  EXPECT_EQ(::pread(fd, &c, 1, 0), 1) << "the open file stays readable";
+  EXPECT_EQ(c, 'h');
+  ::close(fd);
+  ASSERT_OK(r);
+  EXPECT_THAT(r->failed, IsEmpty());
+  EXPECT_EQ(r->trash_removed, 1);
+  EXPECT_GE(r->reclaimed_bytes, 8192);
+  EXPECT_THAT(seen, ElementsAre("9"));
+  EXPECT_FALSE(env->Exists(entry));
+}
+
+TEST_F(GcTest, KillMidGcLosesNothingAndTheNextOpenFinishes) {
+  auto* env = base::Env::Default();
+  Layer("keep", "");
+  std::string trash = dir_.Sub("root/trash");
+  for (int i = 0; i < 20; ++i) {
+    std::string e = trash + "/" + std::to_string(100 + i);
+    ASSERT_OK(env->CreateDirs(e + "/Files/d"));
+    std::ofstream(e + "/Files/d/x") << "x";
+  }
+  sn_.reset();
+  // A GC child that is killed after its third deletion.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    Options o;
+    o.root = dir_.Sub("root");
+    o.cleanup_on_open = false;
+    auto sn = Snapshotter::Open(o);
+    if (!sn.ok()) ::_exit(3);
+    GcOptions g;
+    int n = 0;
+    g.on_removed = [&](const std::string&, int64_t) {
+      if (++n == 3) ::raise(SIGKILL);
+    };
+    (void)RunGc(**sn, g);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
+  ASSERT_OK_AND_ASSIGN(auto left, env->ListDir(trash));
+  EXPECT_EQ(left.size(), 17u);
+  // Reopen: the store opens, the committed snapshot is intact, GC finishes.
+  SetUp();
+  ASSERT_OK_AND_ASSIGN(Info keep, sn_->Stat("keep"));
+  EXPECT_TRUE(env->Exists(keep.path + "/data"));
+  ASSERT_OK_AND_ASSIGN(GcReport r, RunGc(*sn_, GcOptions{}));
+  EXPECT_THAT(r.failed, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(left, env->ListDir(trash));
+  EXPECT_THAT(left, IsEmpty());
 }
 
 }  // namespace

@@ -210,6 +210,10 @@ TEST_F(CliTest, ErrorsAreOneLineWithNonZeroExit) {
 TEST_F(CliTest, RemoveCleanupAndGc) {
   Chain();
   Ok({"rm", "sha256:top"});
+  // gc collects the trash itself (the open does not), so it reports it.
+  json g = json::parse(Ok({"--json", "gc"}));
+  EXPECT_EQ(g["trash_removed"], 1);
+  EXPECT_GT(g["reclaimed_bytes"].get<int64_t>(), 0);
   EXPECT_THAT(Ok({"cleanup"}), HasSubstr("removed"));
   std::string gc = Ok({"gc", "--prune", "--dry-run"});
   EXPECT_THAT(gc, HasSubstr("would prune sha256:mid"));
