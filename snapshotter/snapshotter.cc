@@ -44,6 +44,26 @@ Labels WithoutEmptyValues(Labels labels) {
   return labels;
 }
 
+// A new snapshot "key" over "parent": the key is free (AlreadyExists) and
+// the parent, if any, exists (NotFound) and is committed (InvalidArgument).
+Status CheckNewSnapshot(ReadTxn& txn, std::string_view key,
+                        std::string_view parent) {
+  WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(key));
+  if (existing)
+    return AlreadyExistsError("snapshot " + Quote(key) + " already exists");
+  if (parent.empty()) return OkStatus();
+  WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
+  if (!p) {
+    return NotFoundError("parent snapshot " + Quote(parent) +
+                         " does not exist");
+  }
+  if (p->kind != Kind::kCommitted) {
+    return InvalidArgumentError("parent " + Quote(parent) +
+                                " is not a committed snapshot");
+  }
+  return OkStatus();
+}
+
 Info ToInfo(const SnapshotRecord& r) {
   Info i;
   i.name = r.key;
@@ -270,19 +290,7 @@ struct Snapshotter::Impl {
     std::string path;
     std::vector<Mount> mounts;
     Status s = store->Update([&](WriteTxn& txn) -> Status {
-      WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(key));
-      if (existing)
-        return AlreadyExistsError("snapshot " + Quote(key) + " already exists");
-      if (!parent.empty()) {
-        WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
-        if (!p)
-          return NotFoundError("parent snapshot " + Quote(parent) +
-                               " does not exist");
-        if (p->kind != Kind::kCommitted) {
-          return InvalidArgumentError("parent " + Quote(parent) +
-                                      " is not a committed snapshot");
-        }
-      }
+      WINSNAP_RETURN_IF_ERROR(CheckNewSnapshot(txn, key, parent));
       WINSNAP_ASSIGN_OR_RETURN(uint64_t id, txn.AllocateId());
       SnapshotRecord r;
       r.id = id;
@@ -615,19 +623,7 @@ Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
                            env->GetDiskUsage(staging.path()));
   std::string dest;
   Status s = impl_->store->Update([&](WriteTxn& txn) -> Status {
-    WINSNAP_ASSIGN_OR_RETURN(auto existing, txn.GetSnapshot(name));
-    if (existing)
-      return AlreadyExistsError("snapshot " + Quote(name) + " already exists");
-    if (!parent.empty()) {
-      WINSNAP_ASSIGN_OR_RETURN(auto p, txn.GetSnapshot(parent));
-      if (!p)
-        return NotFoundError("parent snapshot " + Quote(parent) +
-                             " does not exist");
-      if (p->kind != Kind::kCommitted) {
-        return InvalidArgumentError("parent " + Quote(parent) +
-                                    " is not a committed snapshot");
-      }
-    }
+    WINSNAP_RETURN_IF_ERROR(CheckNewSnapshot(txn, name, parent));
     WINSNAP_ASSIGN_OR_RETURN(uint64_t id, txn.AllocateId());
     dest = base::JoinPath(impl_->snapshots_dir, std::to_string(id));
     // Idempotent when LMDB re-runs this after growing the map: the aborted
