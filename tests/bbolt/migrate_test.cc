@@ -492,12 +492,12 @@ class Containerd {
   Status Start() {
     std::string binary = FindInPath("containerd");
     ctr_ = FindInPath("ctr");
+    // No garbage collector: nothing leases these snapshots, and a GC pass
+    // racing with Populate() removed the view now and then.
     std::ofstream(dir_ + "/config.toml")
         << "version = 2\n"
         << "root = \"" << dir_ << "/root\"\n"
         << "state = \"" << dir_ << "/state\"\n"
-        // No garbage collector: nothing leases these snapshots, and a GC
-        // pass racing with Populate() removed the view now and then.
         << "disabled_plugins = [\"io.containerd.grpc.v1.cri\", "
            "\"io.containerd.gc.v1.scheduler\"]\n"
         << "[grpc]\n  address = \"" << dir_ << "/c.sock\"\n";
