@@ -13,6 +13,7 @@
 #include "tools/cli_context.h"
 #include "tools/import_commands.h"
 #include "tools/migrate_command.h"
+#include "tools/run_commands.h"
 #include "tools/serve_command.h"
 #include "tools/snapshot_commands.h"
 #include "tools/spec_command.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   winsnap::tools::RegisterServeCommands(app, ctx);
   winsnap::tools::RegisterImportCommands(app, ctx);
   winsnap::tools::RegisterMigrateCommands(app, ctx);
+  winsnap::tools::RegisterRunCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,410 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+
+#include "tools/run_commands.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "runtime/container.h"
+#include "runtime/spec.h"
+#include "tools/output.h"
+
+namespace winsnap::tools {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The runtime over ctx's root. "sn" (may be null) removes owned scratches.
+std::unique_ptr<runtime::Runtime> OpenRuntime(const CliContext& ctx,
+                                              snapshotter::Snapshotter* sn) {
+  runtime::RuntimeOptions o;
+  o.root = Check(ctx.AbsoluteRoot());
+  o.snapshotter = sn;
+  return Check(runtime::Runtime::Open(o));
+}
+
+// Where a container's config.json comes from.
+struct Source {
+  std::string config, image, snapshot;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::vector<std::string> args;
+};
+
+void AddSourceOptions(CLI::App* c, Source* s) {
+  auto* cfg = c->add_option("--config,-c", s->config,
+                            "OCI config.json to run (e.g. from snapctl spec)");
+  auto* img = c->add_option(
+      "--image,-i", s->image,
+      "Imported image: a scratch snapshot is prepared on its top layer and "
+      "removed with the container");
+  auto* snap = c->add_option("--snapshot,-s", s->snapshot,
+                             "Active snapshot to use as scratch (kept)");
+  cfg->excludes(img)->excludes(snap);
+  img->excludes(snap);
+  c->add_option("--env,-e", s->env, "Extra environment K=V (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  c->add_option("--cwd", s->cwd, "Working directory");
+}
+
+struct Prepared {
+  std::string config_json;
+  std::string owned_key;  // scratch snapshot to remove on failure/delete
+};
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
+}
+
+// Builds the config.json for a container from --config, --image or
+// --snapshot; args after -- override the command.
+Prepared PrepareConfig(snapshotter::Snapshotter& sn, const Source& s,
+                       const std::string& id) {
+  Prepared p;
+  if (!s.config.empty()) {
+    std::string text = Check(base::Env::Default()->ReadFile(s.config));
+    if (s.args.empty() && s.env.empty() && s.cwd.empty()) {
+      p.config_json = text;
+      return p;
+    }
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) {
+      Fail(InvalidArgumentError(s.config +
+                                ": not a config.json with a process object"));
+    }
+    if (!s.args.empty()) {
+      j["process"]["args"] = s.args;
+      j["process"].erase("commandLine");
+    }
+    for (const std::string& e : s.env) j["process"]["env"].push_back(e);
+    if (!s.cwd.empty()) j["process"]["cwd"] = s.cwd;
+    p.config_json = j.dump(2);
+    return p;
+  }
+  if (s.image.empty() && s.snapshot.empty()) {
+    Fail(
+        InvalidArgumentError("give --config FILE, --image REF or "
+                             "--snapshot KEY (see --help)"));
+  }
+  runtime::SpecOptions o;
+  o.args = s.args;
+  o.env = s.env;
+  o.cwd = s.cwd;
+  o.hostname = id;
+  std::optional<runtime::ImageDefaults> defaults;
+  if (!s.image.empty()) {
+    std::optional<metadata::ImageRecord> rec;
+    Check(sn.store()->View([&](metadata::ReadTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(s.image));
+      return OkStatus();
+    }));
+    if (!rec) {
+      Fail(NotFoundError("no image \"" + s.image + "\" (see snapctl images)"));
+    }
+    if (!rec->config_json.empty()) {
+      defaults = Check(runtime::ParseImageConfig(rec->config_json));
+    }
+    o.snapshot_key = "run-" + id + "-" + RandomSuffix();
+    Check(sn.Prepare(o.snapshot_key, rec->top_chain_id,
+                     {{"winsnap.io/scratch-for", s.image},
+                      {"winsnap.io/container", id}})
+              .status());
+    p.owned_key = o.snapshot_key;
+  } else {
+    o.snapshot_key = s.snapshot;
+    defaults = Check(runtime::ImageForSnapshot(sn, s.snapshot));
+  }
+  StatusOr<nlohmann::json> spec =
+      runtime::GenerateSpec(sn, o, defaults ? &*defaults : nullptr);
+  if (!spec.ok()) {
+    if (!p.owned_key.empty()) sn.Remove(p.owned_key).IgnoreError();
+    Fail(spec.status());
+  }
+  p.config_json = spec->dump(2) + "\n";
+  return p;
+}
+
+// Creates container "id"; on failure removes the scratch it prepared.
+void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
+                     const Source& s, const std::string& id) {
+  Check(runtime::ValidateId(id));
+  Prepared p = PrepareConfig(sn, s, id);
+  Status st = rt.Create(id, p.config_json, p.owned_key);
+  if (!st.ok()) {
+    if (!p.owned_key.empty()) sn.Remove(p.owned_key).IgnoreError();
+    Fail(st);
+  }
+}
+
+// A handler that does nothing: while `run` waits for its container, a ^C
+// from the terminal reaches the container (same process group) and snapctl
+// stays to clean up. Unlike SIG_IGN, a handler is reset by exec, so the
+// container's processes keep default dispositions.
+void IgnoreSignal(int) {}
+
+void Exit(int code) {
+  std::cout.flush();
+  if (code != 0) throw CLI::RuntimeError(code);
+}
+
+}  // namespace
+
+void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
+  {
+    struct Args {
+      Source source;
+      std::string id;
+      bool rm = false, detach = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "run",
+        "Create and start a container, wait for it and exit with its exit "
+        "code.\n"
+        "Examples:\n"
+        "  snapctl run --rm --image example.com/busybox:1 t1 -- echo hello\n"
+        "  snapctl run -d --image example.com/busybox:1 web -- sleep 1000\n"
+        "  snapctl prepare --mounts my-test sha256:<chainID>\n"
+        "  snapctl spec --snapshot my-test > config.json\n"
+        "  snapctl run --config config.json my-container");
+    AddSourceOptions(c, &a->source);
+    c->add_flag("--rm", a->rm,
+                "Delete the container (and the scratch it prepared) when it "
+                "exits");
+    c->add_flag("--detach,-d", a->detach,
+                "Start in the background (output in <bundle>/init.log); "
+                "prints the id");
+    c->add_option("id", a->id, "Container id ([A-Za-z0-9_.-], max 64)")
+        ->required();
+    c->add_option("args", a->source.args, "Command and arguments (after --)");
+    c->callback([&ctx, a] {
+      if (a->rm && a->detach) {
+        Fail(InvalidArgumentError(
+            "--rm and -d cannot be combined (nobody waits to remove it); "
+            "use snapctl delete"));
+      }
+      auto sn = Check(ctx.Open(/*read_only=*/false));
+      auto rt = OpenRuntime(ctx, sn.get());
+      CreateContainer(*sn, *rt, a->source, a->id);
+      struct sigaction sa = {};
+      struct sigaction old_int = {}, old_quit = {};
+      if (!a->detach) {
+        sa.sa_handler = IgnoreSignal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(SIGINT, &sa, &old_int);
+        ::sigaction(SIGQUIT, &sa, &old_quit);
+      }
+      StatusOr<int> code = rt->Start(a->id, /*wait=*/!a->detach);
+      if (!a->detach) {
+        ::sigaction(SIGINT, &old_int, nullptr);
+        ::sigaction(SIGQUIT, &old_quit, nullptr);
+      }
+      // A container that failed to start is removed whatever --rm says:
+      // nothing of a failed run stays behind.
+      if (a->rm || !code.ok()) {
+        Status d = rt->Delete(a->id, /*force=*/true);
+        if (!d.ok() && code.ok()) Fail(d);
+      }
+      int exit_code = Check(std::move(code));
+      if (a->detach) std::cout << a->id << "\n";
+      Exit(exit_code);
+    });
+  }
+  {
+    struct Args {
+      Source source;
+      std::string id;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "create",
+        "Create a container (scratch mounted, not started); see run for the "
+        "sources.\n"
+        "Example: snapctl create --image example.com/busybox:1 c1 -- sleep 60 "
+        "&& snapctl start c1");
+    AddSourceOptions(c, &a->source);
+    c->add_option("id", a->id, "Container id")->required();
+    c->add_option("args", a->source.args, "Command and arguments (after --)");
+    c->callback([&ctx, a] {
+      auto sn = Check(ctx.Open(/*read_only=*/false));
+      auto rt = OpenRuntime(ctx, sn.get());
+      CreateContainer(*sn, *rt, a->source, a->id);
+    });
+  }
+  {
+    struct Args {
+      std::string id;
+      bool attach = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "start",
+        "Start a created container in the background (output in "
+        "<bundle>/init.log).\n"
+        "With --attach, wait for it and exit with its exit code.\n"
+        "Example: snapctl start c1 && snapctl state c1");
+    c->add_option("id", a->id, "Container id")->required();
+    c->add_flag("--attach,-a", a->attach,
+                "Wire stdio through and wait for the container");
+    c->callback([&ctx, a] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      Exit(Check(rt->Start(a->id, a->attach)));
+    });
+  }
+  {
+    struct Args {
+      std::string id;
+      std::vector<std::string> args;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "exec",
+        "Run a command in a running container with this terminal's "
+        "stdin/stdout/stderr;\n"
+        "exit with its exit code.\n"
+        "Example: snapctl exec web -- ls /etc");
+    c->add_option("id", a->id, "Container id")->required();
+    c->add_option("args", a->args, "Command and arguments (after --)")
+        ->required();
+    c->callback([&ctx, a] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      Exit(Check(rt->Exec(a->id, a->args)));
+    });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    CLI::App* c = app.add_subcommand(
+        "ps",
+        "List the host pids of a container's processes (JSON array with "
+        "--json).\n"
+        "Example: snapctl ps web");
+    c->add_option("id", *id, "Container id")->required();
+    c->callback([&ctx, id] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      std::vector<uint32_t> pids = Check(rt->Ps(*id));
+      if (ctx.json) {
+        PrintJson(json(pids));
+        return;
+      }
+      std::vector<std::vector<std::string>> rows = {{"PID"}};
+      for (uint32_t p : pids) rows.push_back({std::to_string(p)});
+      std::cout << Table(rows);
+    });
+  }
+  for (const char* verb : {"pause", "resume"}) {
+    auto id = std::make_shared<std::string>();
+    const bool pause = std::string(verb) == "pause";
+    CLI::App* c = app.add_subcommand(
+        verb, pause ? "Freeze every process of a running container.\n"
+                      "Example: snapctl pause web && snapctl state web"
+                    : "Thaw a paused container.\n"
+                      "Example: snapctl resume web");
+    c->add_option("id", *id, "Container id")->required();
+    c->callback([&ctx, id, pause] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      Check(pause ? rt->Pause(*id) : rt->Resume(*id));
+    });
+  }
+  {
+    auto id = std::make_shared<std::string>();
+    CLI::App* c = app.add_subcommand(
+        "state",
+        "Print a container's OCI state as JSON (ociVersion, id, pid, status, "
+        "bundle, created).\n"
+        "Example: snapctl state web | jq -r .status");
+    c->add_option("id", *id, "Container id")->required();
+    c->callback([&ctx, id] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      PrintJson(runtime::StateJson(Check(rt->State(*id))));
+    });
+  }
+  {
+    struct Args {
+      std::string id, signal = "TERM";
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "kill",
+        "Stop a running or paused container: KILL (9) terminates it at once,\n"
+        "TERM (15, default) or INT (2) asks it to stop and terminates it "
+        "after 10 s.\n"
+        "Example: snapctl kill web KILL && snapctl delete web");
+    c->add_option("id", a->id, "Container id")->required();
+    c->add_option("signal", a->signal, "Signal name or number (default TERM)");
+    c->callback([&ctx, a] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      Check(rt->Kill(a->id, a->signal));
+    });
+  }
+  {
+    struct Args {
+      std::string id;
+      bool force = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* c = app.add_subcommand(
+        "delete",
+        "Delete a stopped container: unmount its scratch, remove its state "
+        "and the\n"
+        "scratch snapshot run --image prepared. --force also kills a running "
+        "one.\n"
+        "Example: snapctl delete --force web");
+    c->add_option("id", a->id, "Container id")->required();
+    c->add_flag("--force,-f", a->force, "Kill it first if it runs");
+    c->callback([&ctx, a] {
+      auto sn = Check(ctx.Open(/*read_only=*/false));
+      auto rt = OpenRuntime(ctx, sn.get());
+      Check(rt->Delete(a->id, a->force));
+    });
+  }
+  {
+    auto local_json = std::make_shared<bool>(false);
+    CLI::App* c = app.add_subcommand(
+        "containers",
+        "List containers (ID PID STATUS CREATED BUNDLE), or their OCI states "
+        "with --json.\n"
+        "Example: snapctl containers --json");
+    bool list_taken = false;
+    try {
+      app.get_subcommand("list");
+      list_taken = true;
+    } catch (const CLI::OptionNotFound&) {
+    }
+    if (!list_taken) c->alias("list");
+    c->add_flag("--json", *local_json, "JSON array of OCI states");
+    c->callback([&ctx, local_json] {
+      auto rt = OpenRuntime(ctx, nullptr);
+      std::vector<runtime::ContainerState> all = Check(rt->List());
+      if (ctx.json || *local_json) {
+        json arr = json::array();
+        for (const auto& s : all) arr.push_back(runtime::StateJson(s));
+        PrintJson(arr);
+        return;
+      }
+      std::vector<std::vector<std::string>> rows = {
+          {"ID", "PID", "STATUS", "CREATED", "BUNDLE"}};
+      for (const auto& s : all) {
+        rows.push_back({s.id, std::to_string(s.pid), s.status,
+                        Rfc3339Nano(s.created_ns), s.bundle});
+      }
+      std::cout << Table(rows);
+    });
+  }
+}
+
+}  // namespace winsnap::tools
