@@ -2,6 +2,7 @@
 
 #include "tools/run_commands.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/env.h"
@@ -138,6 +140,15 @@ Prepared PrepareConfig(snapshotter::Snapshotter& sn, const Source& s,
   return p;
 }
 
+// Fails on what can be checked before the store is opened.
+void CheckArgs(const Source& s, const std::string& id) {
+  Check(runtime::ValidateId(id));
+  if (s.config.empty() && s.image.empty() && s.snapshot.empty()) {
+    Fail(InvalidArgumentError(
+        "give --config FILE, --image REF or --snapshot KEY (see --help)"));
+  }
+}
+
 // Creates container "id"; on failure removes the scratch it prepared.
 void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
                      const Source& s, const std::string& id) {
@@ -155,6 +166,76 @@ void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
 // stays to clean up. Unlike SIG_IGN, a handler is reset by exec, so the
 // container's processes keep default dispositions.
 void IgnoreSignal(int) {}
+
+// SIGTERM/SIGHUP sent to a waiting `run` are forwarded to the container as
+// `kill ID TERM`: the handler only writes the signal number to a pipe
+// (async-signal-safe); a thread with its own Runtime does the work, so the
+// main thread's Wait returns when the container stops and --rm still runs.
+int g_forward_pipe = -1;  // write end; -1 when no run waits
+void ForwardSignal(int signo) {
+  if (g_forward_pipe >= 0) {
+    char c = static_cast<char>(signo);
+    ssize_t n = ::write(g_forward_pipe, &c, 1);
+    (void)n;
+  }
+}
+
+class SignalForwarder {
+ public:
+  SignalForwarder(const CliContext& ctx, const std::string& id) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return;
+    read_ = p[0];
+    write_ = p[1];
+    StatusOr<std::string> abs = ctx.AbsoluteRoot();
+    std::string root = abs.ok() ? *abs : ctx.root;
+    thread_ = std::thread([this, root, id] {
+      char c;
+      while (::read(read_, &c, 1) == 1 && c != 0) {
+        runtime::RuntimeOptions o;
+        o.root = root;
+        StatusOr<std::unique_ptr<runtime::Runtime>> rt =
+            runtime::Runtime::Open(o);
+        Status s = rt.ok() ? (*rt)->Kill(id, "TERM") : rt.status();
+        if (!s.ok()) {
+          std::cerr << "snapctl: forwarding signal " << int{c} << ": "
+                    << s.message() << "\n";
+        }
+      }
+    });
+    g_forward_pipe = write_;
+    struct sigaction sa = {};
+    sa.sa_handler = ForwardSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    ::sigaction(SIGHUP, &sa, &old_hup_);
+    sa.sa_handler = IgnoreSignal;
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGQUIT, &sa, &old_quit_);
+  }
+  ~SignalForwarder() {
+    if (write_ < 0) return;
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGQUIT, &old_quit_, nullptr);
+    g_forward_pipe = -1;
+    char stop = 0;
+    ssize_t n = ::write(write_, &stop, 1);
+    (void)n;
+    thread_.join();
+    ::close(write_);
+    ::close(read_);
+  }
+  SignalForwarder(const SignalForwarder&) = delete;
+  SignalForwarder& operator=(const SignalForwarder&) = delete;
+
+ private:
+  int read_ = -1, write_ = -1;
+  std::thread thread_;
+  struct sigaction old_term_ = {}, old_hup_ = {}, old_int_ = {}, old_quit_ = {};
+};
 
 void Exit(int code) {
   std::cout.flush();
@@ -197,22 +278,16 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
             "--rm and -d cannot be combined (nobody waits to remove it); "
             "use snapctl delete"));
       }
+      CheckArgs(a->source, a->id);
       auto sn = Check(ctx.Open(/*read_only=*/false));
       auto rt = OpenRuntime(ctx, sn.get());
       CreateContainer(*sn, *rt, a->source, a->id);
-      struct sigaction sa = {};
-      struct sigaction old_int = {}, old_quit = {};
-      if (!a->detach) {
-        sa.sa_handler = IgnoreSignal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESTART;
-        ::sigaction(SIGINT, &sa, &old_int);
-        ::sigaction(SIGQUIT, &sa, &old_quit);
-      }
-      StatusOr<int> code = rt->Start(a->id, /*wait=*/!a->detach);
-      if (!a->detach) {
-        ::sigaction(SIGINT, &old_int, nullptr);
-        ::sigaction(SIGQUIT, &old_quit, nullptr);
+      StatusOr<int> code = 0;
+      if (a->detach) {
+        code = rt->Start(a->id, /*wait=*/false);
+      } else {
+        SignalForwarder forward(ctx, a->id);
+        code = rt->Start(a->id, /*wait=*/true);
       }
       // A container that failed to start is removed whatever --rm says:
       // nothing of a failed run stays behind.
@@ -241,6 +316,7 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
     c->add_option("id", a->id, "Container id")->required();
     c->add_option("args", a->source.args, "Command and arguments (after --)");
     c->callback([&ctx, a] {
+      CheckArgs(a->source, a->id);
       auto sn = Check(ctx.Open(/*read_only=*/false));
       auto rt = OpenRuntime(ctx, sn.get());
       CreateContainer(*sn, *rt, a->source, a->id);
@@ -263,7 +339,16 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
                 "Wire stdio through and wait for the container");
     c->callback([&ctx, a] {
       auto rt = OpenRuntime(ctx, nullptr);
-      Exit(Check(rt->Start(a->id, a->attach)));
+      if (!a->attach) {
+        Check(rt->Start(a->id, /*wait=*/false).status());
+        return;
+      }
+      StatusOr<int> code = 0;
+      {
+        SignalForwarder forward(ctx, a->id);
+        code = rt->Start(a->id, /*wait=*/true);
+      }
+      Exit(Check(std::move(code)));
     });
   }
   {

@@ -125,6 +125,22 @@ expect_eq "--rm leaves no container" "$(snap containers --json | tr -d ' \n')" "
 expect_eq "--rm leaves no scratch snapshot" \
   "$(snap ls | grep -c 'run-t[1-5]-')" 0
 
+# SIGTERM to a waiting `run` reaches the container; --rm still cleans up.
+"$SNAPCTL" --root "$ROOT" run --rm --image "$REF" t8 -- sh -c \
+  'trap "echo got-term; exit 9" TERM; touch /tmp/ready; while true; do sleep 0.1; done' \
+  >"$WORK/t8.out" &
+RUN_PID=$!
+for _ in $(seq 100); do
+  snap exec t8 -- test -e /tmp/ready 2>/dev/null && break
+  sleep 0.1
+done
+kill -TERM "$RUN_PID"
+wait "$RUN_PID"
+expect_eq "SIGTERM forwarded: exit code" "$?" 9
+expect_eq "SIGTERM forwarded: trap ran" "$(cat "$WORK/t8.out")" got-term
+expect_eq "SIGTERM forwarded: --rm cleaned up" \
+  "$(snap containers --json | tr -d ' \n')" "[]"
+
 # ---- layers: whiteout, lower layers untouched ------------------------------
 out=$(snap run --rm --image "$REF" t6 -- sh -c \
   'cat /etc/motd /etc/added; test -e /etc/gone && echo VISIBLE || echo hidden')
