@@ -464,13 +464,7 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
         "List containers (ID PID STATUS CREATED BUNDLE), or their OCI states "
         "with --json.\n"
         "Example: snapctl containers --json");
-    bool list_taken = false;
-    try {
-      app.get_subcommand("list");
-      list_taken = true;
-    } catch (const CLI::OptionNotFound&) {
-    }
-    if (!list_taken) c->alias("list");
+    c->alias("list");  // runhcs's name
     c->add_flag("--json", *local_json, "JSON array of OCI states");
     c->callback([&ctx, local_json] {
       auto rt = OpenRuntime(ctx, nullptr);

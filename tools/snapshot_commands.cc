@@ -233,7 +233,6 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
         "ls",
         "List snapshots with their folders (KEY PARENT KIND PATH).\n"
         "Example: snapctl ls --filter 'kind==committed' --namespace default");
-    c->alias("list");
     c->add_option("--filter", args->filters,
                   "containerd filter, e.g. 'labels.\"k\"==v,kind==active' "
                   "(repeat to OR)");
