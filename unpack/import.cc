@@ -379,17 +379,25 @@ std::string ConfigPlatformString(std::string_view config_json) {
 
 StatusOr<std::vector<ImportedImage>> Importer::Import(
     const std::string& path, const ImportOptions& options) {
-  WINSNAP_ASSIGN_OR_RETURN(Platform want,
-                           registry::ParsePlatform(options.platform));
+  WINSNAP_RETURN_IF_ERROR(registry::ParsePlatform(options.platform).status());
   WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> src,
                            ImageSource::Open(path));
+  return Import(*src, path, options);
+}
+
+StatusOr<std::vector<ImportedImage>> Importer::Import(
+    const ImageSource& source, std::string_view what,
+    const ImportOptions& options) {
+  const ImageSource* src = &source;
+  WINSNAP_ASSIGN_OR_RETURN(Platform want,
+                           registry::ParsePlatform(options.platform));
   std::vector<ImagePlan> plans;
   if (src->Has("index.json")) {
     WINSNAP_ASSIGN_OR_RETURN(plans, PlanOci(*src, want));
   } else if (src->Has("manifest.json")) {
     WINSNAP_ASSIGN_OR_RETURN(plans, PlanDockerSave(*src, want));
   } else {
-    return InvalidArgumentError(path +
+    return InvalidArgumentError(std::string(what) +
                                 " has neither index.json (OCI layout) nor "
                                 "manifest.json (docker save)");
   }

@@ -31,11 +31,13 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
 #include "metadata/types.h"
 #include "snapshotter/snapshotter.h"
+#include "unpack/image_source.h"
 #include "unpack/layer_writer.h"
 
 namespace winsnap::unpack {
@@ -105,6 +107,11 @@ class Importer {
   // errors of the layer writer. On error no snapshot or image record of this
   // import is visible.
   StatusOr<std::vector<ImportedImage>> Import(const std::string& path,
+                                              const ImportOptions& options);
+  // Same over an already open source (an archive, or a registry presented
+  // as an OCI layout: registry_source.h); "what" names it in errors.
+  StatusOr<std::vector<ImportedImage>> Import(const ImageSource& source,
+                                              std::string_view what,
                                               const ImportOptions& options);
 
  private:
