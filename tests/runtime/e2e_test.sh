@@ -60,39 +60,9 @@ status_of() { snap state "$1" | sed -n 's/.*"status": "\(.*\)".*/\1/p'; }
 
 # ---- the image: two Windows-format layers in a docker-save directory -------
 IMG=$WORK/image
-mkdir -p "$IMG" "$WORK/l1/Files/bin" "$WORK/l1/Files/etc" "$WORK/l1/Files/tmp" \
-  "$WORK/l1/Hives" "$WORK/l2/Files/etc" "$WORK/l2/Hives"
-cp "$BUSYBOX" "$WORK/l1/Files/bin/busybox"
-for a in sh echo cat ls sleep touch test true mkdir; do
-  ln -s busybox "$WORK/l1/Files/bin/$a"
-done
-ln "$WORK/l1/Files/bin/busybox" "$WORK/l1/Files/bin/hardsh"
-echo base >"$WORK/l1/Files/etc/motd"
-echo "going away" >"$WORK/l1/Files/etc/gone"
-echo "root:x:0:0:root:/root:/bin/sh" >"$WORK/l1/Files/etc/passwd"
-: >"$WORK/l1/Hives/DefaultUser_Delta"
-: >"$WORK/l1/Hives/Sam_Delta"
-echo top >"$WORK/l2/Files/etc/added"
-: >"$WORK/l2/Files/etc/.wh.gone"
-: >"$WORK/l2/Hives/Software_Delta"
-for l in l1 l2; do
-  tar --numeric-owner --owner=0 --group=0 -C "$WORK/$l" -cf "$IMG/$l.tar" \
-    Files Hives || exit 1
-done
-D1=sha256:$(sha256sum "$IMG/l1.tar" | cut -d' ' -f1)
-D2=sha256:$(sha256sum "$IMG/l2.tar" | cut -d' ' -f1)
-cat >"$IMG/config.json" <<EOF
-{"architecture":"amd64","os":"windows","os.version":"10.0.20348.1",
- "config":{"Cmd":["echo","hello from the image"],"Env":["GREETING=hi"],
-           "WorkingDir":"C:\\\\"},
- "rootfs":{"type":"layers","diff_ids":["$D1","$D2"]}}
-EOF
-mv "$IMG/config.json" "$IMG/$(sha256sum "$IMG/config.json" | cut -d' ' -f1).json"
-CONFIG=$(basename "$IMG"/*.json)
 REF=example.com/e2e/busybox:1
-cat >"$IMG/manifest.json" <<EOF
-[{"Config":"$CONFIG","RepoTags":["$REF"],"Layers":["l1.tar","l2.tar"]}]
-EOF
+BUSYBOX=$BUSYBOX "$(dirname "$0")/../../tools/make-busybox-image.sh" "$IMG" "$REF" ||
+  exit 1
 
 snap import "$IMG" >"$WORK/import.out" 2>&1 || {
   cat "$WORK/import.out"
