@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format-14 git ca-certificates
   # libraries
   libboost-dev liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libssl-dev libarchive-dev libzstd-dev zlib1g-dev
+  libssl-dev libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
