@@ -152,9 +152,8 @@ class PullTest : public ::testing::Test {
 TEST_F(PullTest, PullsThePlatformsImageIntoVerifiedLayersAndDedupes) {
   auto client = MakeClient(registry_.host());
   ASSERT_OK_AND_ASSIGN(
-      auto images,
-      Pull(client.get(), registry_.host(), P("windows", "amd64"),
-           "windows/amd64"));
+      auto images, Pull(client.get(), registry_.host(), P("windows", "amd64"),
+                        "windows/amd64"));
   ASSERT_EQ(images.size(), 1u);
   auto chain = ChainIds({Sha256Of(base_tar_), Sha256Of(top_tar_)});
   EXPECT_EQ(images[0].record.top_chain_id, chain[1]);
@@ -216,15 +215,13 @@ TEST_F(PullTest, ACorruptedBlobFailsCleanlyAndLeavesNothing) {
 
 TEST_F(PullTest, UnknownTagAndMissingPlatformAreClearErrors) {
   auto client = MakeClient(registry_.host());
-  ASSERT_OK_AND_ASSIGN(
-      Reference ref,
-      registry::ParseReference(registry_.host() + "/test/win:nope"));
+  ASSERT_OK_AND_ASSIGN(Reference ref, registry::ParseReference(
+                                          registry_.host() + "/test/win:nope"));
   EXPECT_THAT(OpenRegistrySource(client.get(), ref, P("windows", "amd64")),
               StatusIs(StatusCode::kNotFound));
-  EXPECT_THAT(
-      Pull(client.get(), registry_.host(), P("windows", "arm64"),
-           "windows/arm64"),
-      StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(Pull(client.get(), registry_.host(), P("windows", "arm64"),
+                   "windows/arm64"),
+              StatusIs(StatusCode::kNotFound));
   ExpectNothingVisible();
 }
 
@@ -245,10 +242,17 @@ TEST_F(PullTest, SnapctlPullImagesAndJsonEvents) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front()["event"], "image");
   EXPECT_EQ(events.back()["event"], "result");
-  EXPECT_EQ(events.back()["images"][0]["manifest_digest"], win_.manifest.digest);
+  EXPECT_EQ(events.back()["images"][0]["manifest_digest"],
+            win_.manifest.digest);
   r = RunCommand({ToolPath("snapctl"), "--root", root, "images"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(registry_.host() + "/test/win:multi"));
+  // The layers are committed snapshots named by chain ID.
+  auto chain = ChainIds({Sha256Of(base_tar_), Sha256Of(top_tar_)});
+  r = RunCommand({ToolPath("snapctl"), "--root", root, "ls"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(chain[0]));
+  EXPECT_THAT(r.out, HasSubstr(chain[1]));
   // A second pull says so and downloads nothing new.
   r = RunCommand({ToolPath("snapctl"), "--root", root, "pull", "--plain-http",
                   registry_.host(), registry_.host() + "/test/win:multi"});
@@ -259,6 +263,19 @@ TEST_F(PullTest, SnapctlPullImagesAndJsonEvents) {
                   registry_.host(), registry_.host() + "/test/win:nope"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // Nothing listens on port 1: each retry is a warning, then one error line
+  // naming the registry; with --log-level error only that line.
+  r = RunCommand({ToolPath("snapctl"), "--root", root, "pull", "--plain-http",
+                  "127.0.0.1:1", "127.0.0.1:1/test/win:multi"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("retrying"));
+  r = RunCommand({ToolPath("snapctl"), "--root", root, "--log-level", "error",
+                  "pull", "--plain-http", "127.0.0.1:1",
+                  "127.0.0.1:1/test/win:multi"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("snapctl: fetching manifest 127.0.0.1:1/"));
+  EXPECT_THAT(r.err, HasSubstr("Connection refused"));
   r = RunCommand(
       {ToolPath("snapctl"), "--root", root, "pull", "Not A Reference"});
   EXPECT_NE(r.exit_code, 0);
