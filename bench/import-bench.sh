@@ -76,6 +76,7 @@ timed() {
   echo $((e - s))
 }
 min() { printf '%s\n' "$@" | sort -n | head -1; }
+med() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 warm() { cat "$@" >/dev/null; }
 
 start_containerd() {
@@ -165,19 +166,25 @@ for p in $profiles; do
     gz+=("$(timed gz_all)")
     echo "  $p run $r: snapctl ${snap[-1]} ms (no-sync ${nosync[-1]}), ctr ${ctrt[-1]} ms, tar ${tart[-1]} ms, gzip ${gz[-1]} ms" >&2
   done
-  R[$p,snap]=$(min "${snap[@]}"); R[$p,nosync]=$(min "${nosync[@]}")
-  R[$p,ctr]=$(min "${ctrt[@]}"); R[$p,tar]=$(min "${tart[@]}"); R[$p,gz]=$(min "${gz[@]}")
+  for stat in min med; do
+    R[$p,$stat,snap]=$($stat "${snap[@]}"); R[$p,$stat,nosync]=$($stat "${nosync[@]}")
+    R[$p,$stat,ctr]=$($stat "${ctrt[@]}"); R[$p,$stat,tar]=$($stat "${tart[@]}")
+    R[$p,$stat,gz]=$($stat "${gz[@]}")
+  done
   R[$p,info]=$(python3 -c "import json;d=json.load(open('$work/$p.json'));print('%d layers, %.0f MB gz, %.0f MB tar' % (d['layers'], d['compressed_bytes']/1e6, d['uncompressed_bytes']/1e6))")
 done
 
-printf '\nbest of %s runs, %s cores, wall ms (ratio = snapctl / other)\n' "$runs" "$(nproc)"
-printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' profile image snapctl no-sync ctr tar gzip-dc \
-  "vs ctr" "vs tar" "vs gzip-dc"
-for p in $profiles; do
-  s=${R[$p,snap]}
-  printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' "$p" "${R[$p,info]}" "$s" "${R[$p,nosync]}" \
-    "${R[$p,ctr]}" "${R[$p,tar]}" "${R[$p,gz]}" \
-    "$(python3 -c "print('%.2fx' % ($s/${R[$p,ctr]}))")" \
-    "$(python3 -c "print('%.2fx' % ($s/${R[$p,tar]}))")" \
-    "$(python3 -c "print('%.2fx' % ($s/${R[$p,gz]}))")"
+for stat in min med; do
+  [[ $stat == min ]] && what="best of $runs runs" || what="median of $runs runs"
+  printf '\n%s, %s cores, wall ms (ratio = snapctl / other)\n' "$what" "$(nproc)"
+  printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' profile image snapctl no-sync ctr tar gzip-dc \
+    "vs ctr" "vs tar" "vs gzip-dc"
+  for p in $profiles; do
+    s=${R[$p,$stat,snap]}
+    printf '%-11s %-34s %9s %9s %9s %9s %9s  %-11s %-11s %-11s\n' "$p" "${R[$p,info]}" "$s" \
+      "${R[$p,$stat,nosync]}" "${R[$p,$stat,ctr]}" "${R[$p,$stat,tar]}" "${R[$p,$stat,gz]}" \
+      "$(python3 -c "print('%.2fx' % ($s/${R[$p,$stat,ctr]}))")" \
+      "$(python3 -c "print('%.2fx' % ($s/${R[$p,$stat,tar]}))")" \
+      "$(python3 -c "print('%.2fx' % ($s/${R[$p,$stat,gz]}))")"
+  done
 done
