@@ -27,6 +27,7 @@
 #include "base/env.h"
 #include "hcs/compute_service.h"
 #include "hcs/document.h"
+#include "tests/testutil/pipe.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -66,32 +67,7 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-// A pipe whose read end the test drains.
-struct Pipe {
-  int r = -1, w = -1;
-  Pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) == 0) {
-      r = p[0];
-      w = p[1];
-    }
-  }
-  ~Pipe() {
-    CloseWrite();
-    if (r >= 0) ::close(r);
-  }
-  void CloseWrite() {
-    if (w >= 0) ::close(w);
-    w = -1;
-  }
-  std::string ReadAll() {
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(r, buf, sizeof buf)) > 0) s.append(buf, n);
-    return s;
-  }
-};
+using ::winsnap::testing::Pipe;
 
 struct Output {
   uint32_t code = 0;

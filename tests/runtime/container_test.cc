@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "tests/testutil/pipe.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -53,32 +54,7 @@ bool IsMountPoint(const std::string& path) {
   return a.st_dev != b.st_dev;
 }
 
-// A pipe whose read end the test drains.
-struct Pipe {
-  int r = -1, w = -1;
-  Pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) == 0) {
-      r = p[0];
-      w = p[1];
-    }
-  }
-  ~Pipe() {
-    CloseWrite();
-    if (r >= 0) ::close(r);
-  }
-  void CloseWrite() {
-    if (w >= 0) ::close(w);
-    w = -1;
-  }
-  std::string ReadAll() {
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(r, buf, sizeof buf)) > 0) s.append(buf, n);
-    return s;
-  }
-};
+using ::winsnap::testing::Pipe;
 
 TEST(ContainerIdTest, AcceptsRuncStyleIdsAndRejectsPaths) {
   EXPECT_OK(ValidateId("my-container_1.2"));
