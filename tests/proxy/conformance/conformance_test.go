@@ -86,7 +86,12 @@ func startServe(t *testing.T, snapctl, root string) (snapshots.Snapshotter, func
 				cmd.Process.Kill()
 				return nil, nil, fmt.Errorf("socket %s has mode %o, want 0600", sock, fi.Mode().Perm())
 			}
-			break
+			// The file appears at bind(); connections succeed only after
+			// listen(), a moment later (longer under ASan).
+			if c, err := net.Dial("unix", sock); err == nil {
+				c.Close()
+				break
+			}
 		}
 		select {
 		case err := <-exited:
