@@ -13,8 +13,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/error.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iterator>
@@ -27,6 +32,10 @@
 
 namespace winsnap::proxy {
 namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
 
 // Closes "fd" if it is open; for the error paths of Start.
 void CloseFd(int* fd) {
@@ -47,16 +56,83 @@ std::string PromEscape(std::string_view s) {
   return out;
 }
 
-// Writes all of "data", retrying on EINTR and short writes. Errors (the
-// scraper went away) are ignored by the caller.
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    data.remove_prefix(static_cast<size_t>(n));
+// A blocking socket as a Beast SyncReadStream/SyncWriteStream; each read
+// waits at most "timeout" for data (then fails with timed_out).
+class FdStream {
+ public:
+  FdStream(int fd, std::chrono::milliseconds timeout)
+      : fd_(fd), timeout_(timeout) {}
+
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers,
+                   beast::error_code& ec) {
+    ec = {};
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers); ++it) {
+      net::mutable_buffer b = *it;
+      if (b.size() == 0) continue;
+      for (;;) {
+        pollfd p{fd_, POLLIN, 0};
+        int r = ::poll(&p, 1, static_cast<int>(timeout_.count()));
+        if (r == 0) {
+          ec = net::error::timed_out;
+          return 0;
+        }
+        ssize_t n = r < 0 ? -1 : ::recv(fd_, b.data(), b.size(), 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          ec = beast::error_code(errno, beast::system_category());
+          return 0;
+        }
+        if (n == 0) ec = net::error::eof;
+        return static_cast<size_t>(n);
+      }
+    }
+    return 0;
   }
-}
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
+    ec = {};
+    size_t total = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers); ++it) {
+      net::const_buffer b = *it;
+      const char* p = static_cast<const char*>(b.data());
+      size_t left = b.size();
+      while (left > 0) {
+        ssize_t n = ::send(fd_, p, left, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          ec = beast::error_code(errno, beast::system_category());
+          return total;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+        total += static_cast<size_t>(n);
+      }
+    }
+    return total;
+  }
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
+ private:
+  int fd_;
+  std::chrono::milliseconds timeout_;
+};
 
 // Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
 constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -328,39 +404,30 @@ void MetricsServer::Loop() {
 }
 
 void MetricsServer::ServeOne(int fd) {
-  std::string req;
-  char buf[1024];
-  // Reads the request head with a 2 s budget; a slow or silent peer gets
-  // dropped rather than stalling the scraper behind it.
-  while (req.find("\r\n\r\n") == std::string::npos &&
-         req.find("\n\n") == std::string::npos && req.size() < 8192) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 2000) <= 0) return;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    req.append(buf, static_cast<size_t>(n));
-  }
-  std::string line = req.substr(0, req.find_first_of("\r\n"));
-  std::istringstream words(line);
-  std::string method, target;
-  words >> method >> target;
-  std::string body, status;
-  if (method == "GET" &&
+  // Beast parses the request and serializes the answer; FdStream gives it
+  // the accepted socket with a 2 s budget per read, so a slow or silent
+  // peer is dropped rather than stalling the scraper behind it.
+  FdStream stream(fd, std::chrono::milliseconds(2000));
+  beast::flat_buffer buffer;
+  http::request<http::empty_body> req;
+  beast::error_code ec;
+  http::read(stream, buffer, req, ec);
+  if (ec) return;
+  http::response<http::string_body> res;
+  res.version(req.version());
+  res.keep_alive(false);
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  std::string_view target(req.target().data(), req.target().size());
+  if (req.method() == http::verb::get &&
       (target == "/metrics" || target.starts_with("/metrics?"))) {
-    status = "200 OK";
-    body = render_();
+    res.result(http::status::ok);
+    res.body() = render_();
   } else {
-    status = "404 Not Found";
-    body = "only GET /metrics is served here\n";
+    res.result(http::status::not_found);
+    res.body() = "only GET /metrics is served here\n";
   }
-  std::string head = "HTTP/1.0 " + status +
-                     "\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                     "Content-Length: " +
-                     std::to_string(body.size()) +
-                     "\r\nConnection: close\r\n\r\n";
-  WriteAll(fd, head);
-  WriteAll(fd, body);
+  res.prepare_payload();
+  http::write(stream, res, ec);  // the scraper may have gone; nothing to do
 }
 
 }  // namespace winsnap::proxy

@@ -6,7 +6,7 @@
 //                 included);
 //   RenderStoreMetrics  gauges read from the store at scrape time:
 //                 snapshots by kind, committed bytes, images, trash backlog;
-//   MetricsServer answers `GET /metrics` over plain HTTP/1.0 on a TCP
+//   MetricsServer answers `GET /metrics` over HTTP (Boost.Beast) on a TCP
 //                 "host:port" or an absolute unix socket path, for a
 //                 scraper. Anything else gets 404.
 // The HTTP side is deliberately minimal: one connection at a time, the
