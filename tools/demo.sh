@@ -15,7 +15,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-s() { echo "\$ snapctl $*" >&2; "$snapctl" --root "$root" "$@"; }
+s() {
+  { printf '$ snapctl'; printf ' %q' "$@"; echo; } >&2
+  "$snapctl" --root "$root" "$@"
+}
 ref=example.com/demo/busybox:1
 
 echo "== a tiny Windows-format image (docker-save dir, 2 layers, no network)" >&2
