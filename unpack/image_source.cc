@@ -273,4 +273,13 @@ StatusOr<std::unique_ptr<ImageSource>> ImageSource::Open(
   return TarSource::Index(path, fd);
 }
 
+std::string OciBlobPath(std::string_view digest) {
+  size_t colon = digest.find(':');
+  std::string out = "blobs/";
+  out += digest.substr(0, colon);
+  out += '/';
+  out += digest.substr(colon + 1);  // no : (npos + 1 == 0): the whole name
+  return out;
+}
+
 }  // namespace winsnap::unpack

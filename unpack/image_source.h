@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "unpack/decompress.h"
@@ -55,6 +56,9 @@ class ImageSource {
 // Normalizes an archive-relative name ("./a//b" -> "a/b"); InvalidArgument
 // for absolute names, "..", backslashes or NUL.
 StatusOr<std::string> NormalizeArchiveName(const std::string& name);
+
+// Where an OCI image layout keeps the blob "alg:hex": "blobs/alg/hex".
+std::string OciBlobPath(std::string_view digest);
 
 }  // namespace winsnap::unpack
 

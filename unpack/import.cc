@@ -55,18 +55,13 @@ struct ImagePlan {
   std::vector<LayerPlan> layers;
 };
 
-std::string BlobName(const std::string& digest) {
-  size_t colon = digest.find(':');
-  return "blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
-}
-
 // Reads a blob named by a descriptor and checks its digest and size.
 StatusOr<std::string> ReadVerified(const ImageSource& src, const Descriptor& d,
                                    size_t limit, std::string_view what) {
   if (!IsSha256Digest(d.digest))
     return UnimplementedError(std::string(what) + " digest " + d.digest +
                               " is not sha256");
-  auto data = src.ReadFile(BlobName(d.digest), limit);
+  auto data = src.ReadFile(OciBlobPath(d.digest), limit);
   if (!data.ok())
     return Status(data.status().code(), std::string(what) + " " + d.digest +
                                             ": " + data.status().message());
@@ -233,7 +228,7 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
       if (!IsSha256Digest(l.digest))
         return UnimplementedError("layer digest " + l.digest +
                                   " is not sha256");
-      lp.blob = BlobName(l.digest);
+      lp.blob = OciBlobPath(l.digest);
       lp.media_type = l.media_type;
       lp.digest = l.digest;
       lp.size = l.size;
@@ -386,16 +381,15 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
 }
 
 StatusOr<std::vector<ImportedImage>> Importer::Import(
-    const ImageSource& source, std::string_view what,
+    const ImageSource& src, std::string_view what,
     const ImportOptions& options) {
-  const ImageSource* src = &source;
   WINSNAP_ASSIGN_OR_RETURN(Platform want,
                            registry::ParsePlatform(options.platform));
   std::vector<ImagePlan> plans;
-  if (src->Has("index.json")) {
-    WINSNAP_ASSIGN_OR_RETURN(plans, PlanOci(*src, want));
-  } else if (src->Has("manifest.json")) {
-    WINSNAP_ASSIGN_OR_RETURN(plans, PlanDockerSave(*src, want));
+  if (src.Has("index.json")) {
+    WINSNAP_ASSIGN_OR_RETURN(plans, PlanOci(src, want));
+  } else if (src.Has("manifest.json")) {
+    WINSNAP_ASSIGN_OR_RETURN(plans, PlanDockerSave(src, want));
   } else {
     return InvalidArgumentError(std::string(what) +
                                 " has neither index.json (OCI layout) nor "
@@ -478,7 +472,7 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
         auto run = [&]() -> Status {
           if (cancel.load()) return CancelledError("import cancelled");
           WINSNAP_ASSIGN_OR_RETURN(local.staging, sn_->BeginStaging());
-          WINSNAP_ASSIGN_OR_RETURN(auto blob, src->OpenFile(l.blob));
+          WINSNAP_ASSIGN_OR_RETURN(auto blob, src.OpenFile(l.blob));
           UnpackLayerOptions uo;
           uo.writer = options.writer;
           // One syncfs for all layers, before the commits (below).
@@ -610,7 +604,7 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
         ImportedLayer& il = img.layers[i];
         int64_t size = il.size;
         if (il.skipped || il.digest.empty()) {
-          auto h = HashFile(*src, plan.layers[i].blob);
+          auto h = HashFile(src, plan.layers[i].blob);
           if (!h.ok()) {
             rollback();
             return h.status();

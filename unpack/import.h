@@ -110,7 +110,7 @@ class Importer {
                                               const ImportOptions& options);
   // Same over an already open source (an archive, or a registry presented
   // as an OCI layout: registry_source.h); "what" names it in errors.
-  StatusOr<std::vector<ImportedImage>> Import(const ImageSource& source,
+  StatusOr<std::vector<ImportedImage>> Import(const ImageSource& src,
                                               std::string_view what,
                                               const ImportOptions& options);
 

@@ -18,11 +18,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string BlobPath(const std::string& digest) {
-  size_t colon = digest.find(':');
-  return "blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
-}
-
 // A document held in memory.
 class MemoryFile final : public BlobFile {
  public:
@@ -49,13 +44,6 @@ class StreamingLayer final : public BlobFile {
       : pipe_(o.pipe_bytes), size_(blob.size) {
     registry::FetchOptions fo;
     fo.cancel = &cancel_;
-    if (o.download) {
-      auto cb = o.download;
-      std::string digest = blob.digest;
-      fo.progress = [cb, digest](uint64_t done, int64_t total) {
-        cb(digest, done, total);
-      };
-    }
     thread_ = std::thread([this, client, repo = std::move(repo),
                            blob = std::move(blob), fo = std::move(fo)] {
       // Errors reach the reader through the pipe (Abort).
@@ -98,9 +86,9 @@ class RegistrySource final : public ImageSource {
                   {"manifests", json::array({desc})}};
     files_["oci-layout"] = R"({"imageLayoutVersion":"1.0.0"})";
     files_["index.json"] = index.dump();
-    files_[BlobPath(img.manifest.digest)] = img.manifest.bytes;
-    files_[BlobPath(img.parsed.config.digest)] = img.config;
-    for (const auto& l : img.parsed.layers) layers_[BlobPath(l.digest)] = l;
+    files_[OciBlobPath(img.manifest.digest)] = img.manifest.bytes;
+    files_[OciBlobPath(img.parsed.config.digest)] = img.config;
+    for (const auto& l : img.parsed.layers) layers_[OciBlobPath(l.digest)] = l;
     return OkStatus();
   }
 

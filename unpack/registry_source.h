@@ -25,7 +25,6 @@
 #define WINSNAP_UNPACK_REGISTRY_SOURCE_H_
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,9 +38,6 @@ namespace winsnap::unpack {
 struct RegistrySourceOptions {
   // Bytes buffered between download and unpack, per layer.
   size_t pipe_bytes = 8 << 20;
-  // Called on fetch threads with (layer digest, bytes so far, total); may
-  // be empty.
-  std::function<void(const std::string&, uint64_t, int64_t)> download;
 };
 
 // Resolves "ref" for "platform" on "client" (which must outlive the

@@ -41,18 +41,8 @@ using ::winsnap::testing::TempDir;
 
 constexpr char kBusybox[] = "/bin/busybox";
 
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-bool IsMountPoint(const std::string& path) {
-  struct stat a, b;
-  if (::stat(path.c_str(), &a) < 0 || ::stat((path + "/..").c_str(), &b) < 0) {
-    return false;
-  }
-  return a.st_dev != b.st_dev;
-}
+using ::winsnap::testing::Exists;
+using ::winsnap::testing::IsMountPoint;
 
 using ::winsnap::testing::Pipe;
 

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,19 @@ std::string ToolPath(const std::string& name) {
   const char* dir = std::getenv("WINSNAP_BIN_DIR");
   std::string d = dir && *dir ? dir : WINSNAP_DEFAULT_BIN_DIR;
   return d + "/" + name;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool IsMountPoint(const std::string& path) {
+  struct stat a, b;
+  if (::stat(path.c_str(), &a) < 0 || ::stat((path + "/..").c_str(), &b) < 0) {
+    return false;
+  }
+  return a.st_dev != b.st_dev;
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv,

@@ -30,6 +30,11 @@ class TempDir {
 // falling back to the directory CMake baked in at configure time.
 std::string ToolPath(const std::string& name);
 
+// True if "path" exists (any type; a symlink is not followed).
+bool Exists(const std::string& path);
+// True if "path" is a mount point (its device differs from its parent's).
+bool IsMountPoint(const std::string& path);
+
 struct CommandResult {
   int exit_code = -1;  // -1 if killed by a signal
   std::string out;
