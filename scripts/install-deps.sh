@@ -9,13 +9,15 @@ packages=(
   libboost-dev liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libnghttp2-dev libre2-dev libtomlplusplus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers used by integration tests
   runc containerd busybox-static golang-go golang-github-containerd-containerd-dev
   golang-github-coreos-bbolt-dev docker-registry skopeo openssl
-  # Windows cross-compile of the computecore backend
-  g++-mingw-w64-x86-64
+  # Windows: mingw-w64 cross-compile, Debian source packages for the target
+  # libraries (scripts/build-windows.sh), Wine to run the tests
+  g++-mingw-w64-x86-64 libz-mingw-w64-dev dpkg-dev wine64 wine
   # tools used by scripts
   zstd gzip tar python3 util-linux procps
 )
