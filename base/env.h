@@ -42,8 +42,20 @@ class Env {
   // Atomically renames "from" to "to" (same filesystem). NotFound if "from"
   // is missing.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
-  // Removes "path" and everything below it; OK if it does not exist. On error
-  // part of the tree may already be gone.
+  // Removes "path" and everything below it; OK if it does not exist. Never
+  // leaves the filesystem and mount of the folder being deleted and never
+  // follows a link: a symlink (on Windows any reparse point: symlink,
+  // junction) is removed as a link; a directory that is a mount point (another
+  // filesystem, or a bind mount of a directory of the same filesystem), "path"
+  // itself included, is left alone with everything under it. Directories and
+  // files we own but cannot read or write (e.g. 0555/0444, on Windows the
+  // read-only attribute) are made writable and retried. Keeps going after a
+  // failing entry, so everything else is deleted, and returns the first
+  // error: FailedPrecondition naming a mount point; Unavailable for an entry
+  // in use (EBUSY; on Windows a sharing violation), PermissionDenied for
+  // EPERM/EACCES (e.g. an immutable file) — both may clear later, so callers
+  // retry (base/robust_remove.h); InvalidArgument for "" or "/". Nothing
+  // outside "path" is touched.
   virtual Status RemoveAll(const std::string& path) = 0;
   // Flushes the directory entry table of "path" to stable storage.
   virtual Status SyncDir(const std::string& path) = 0;

@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <utility>
@@ -30,38 +32,187 @@ struct DirCloser {
 };
 using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
-Status RemoveTree(const std::string& path) {
+// --- Removal -------------------------------------------------------------
+// RemoveAll walks the tree through directory fds (openat/unlinkat relative
+// to the directory being emptied, O_NOFOLLOW), so a symlink is removed as a
+// link and never followed, and a path component swapped for a link mid-way
+// cannot redirect the walk. Every directory is checked against the root's
+// filesystem (st_dev) and mount (statx STATX_MNT_ID, which also tells a bind
+// mount of a directory on the same filesystem apart); a mount point is
+// refused, never descended into.
+
+// Where a directory lives: its device and, if the kernel reports it, its
+// mount id.
+struct MountIdentity {
+  dev_t dev = 0;
+  bool has_mnt_id = false;
+  uint64_t mnt_id = 0;
+};
+
+// Identity of "name" relative to "dirfd" (name "" means dirfd itself).
+// Symlinks are not followed.
+bool IdentityAt(int dirfd, const char* name, MountIdentity* out) {
+  struct statx stx;
+  int flags = AT_SYMLINK_NOFOLLOW | (name[0] == '\0' ? AT_EMPTY_PATH : 0);
+  if (::statx(dirfd, name, flags, STATX_MNT_ID, &stx) == 0) {
+    out->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+    out->has_mnt_id = (stx.stx_mask & STATX_MNT_ID) != 0;
+    out->mnt_id = stx.stx_mnt_id;
+    return true;
+  }
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
+  if (::fstatat(dirfd, name, &st, flags) != 0) return false;
+  out->dev = st.st_dev;
+  out->has_mnt_id = false;
+  return true;
+}
+
+bool SameMount(const MountIdentity& a, const MountIdentity& b) {
+  if (a.dev != b.dev) return false;
+  return !(a.has_mnt_id && b.has_mnt_id) || a.mnt_id == b.mnt_id;
+}
+
+Status MountPointError(const std::string& path) {
+  return FailedPreconditionError(
+      path +
+      " is a mount point (another filesystem or a bind mount): not deleting "
+      "through it; unmount it and retry");
+}
+
+// errno of a removal call as a Status: EBUSY/ETXTBSY (in use, e.g. a file
+// that is itself a mount point) is Unavailable, a transient condition a
+// caller may retry; the rest as ErrnoError maps them.
+Status RemoveError(const char* function, int err, const std::string& path) {
+  if (err == EBUSY || err == ETXTBSY) {
+    return UnavailableError(std::string(function) + " " + path + ": " +
+                            std::strerror(err));
+  }
+  return ErrnoError(function, err, path);
+}
+
+Status RemoveDirAt(int parent_fd, const std::string& name,
+                   const std::string& path, const MountIdentity& root);
+
+// Removes entry "name" of the directory open as "dir_fd" (shown as "path").
+// "type" is a d_type hint (DT_UNKNOWN if none).
+Status RemoveEntryAt(int dir_fd, const std::string& name,
+                     const std::string& path, unsigned char type,
+                     const MountIdentity& root) {
+  if (type == DT_UNKNOWN) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return OkStatus();
+      return ErrnoError("fstatat", errno, path);
+    }
+    type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+  }
+  if (type == DT_DIR) return RemoveDirAt(dir_fd, name, path, root);
+  if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) {
+    return OkStatus();
+  }
+  if (errno == EISDIR) return RemoveDirAt(dir_fd, name, path, root);
+  if (errno == EACCES || errno == EPERM) {
+    // A directory we own without write permission (e.g. 0555): make it
+    // writable, then retry.
+    int err = errno;
+    if (::fchmod(dir_fd, 0700) != 0) return RemoveError("unlink", err, path);
+    if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) {
+      return OkStatus();
+    }
+  }
+  return RemoveError("unlink", errno, path);
+}
+
+// Empties and removes directory "name" of "parent_fd" (shown as "path"),
+// which must be on the same mount as "root". Keeps going after an error so
+// everything else is deleted, and returns the first error.
+Status RemoveDirAt(int parent_fd, const std::string& name,
+                   const std::string& path, const MountIdentity& root) {
+  constexpr int kOpenFlags =
+      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  int fd = ::openat(parent_fd, name.c_str(), kOpenFlags);
+  if (fd < 0 && errno == EACCES) {
+    // A directory we own but cannot read: make it readable, then retry.
+    // (The type was checked without following links; fchmodat with
+    // AT_SYMLINK_NOFOLLOW refuses a link swapped in since.)
+    if (::fchmodat(parent_fd, name.c_str(), 0700, AT_SYMLINK_NOFOLLOW) != 0) {
+      ::fchmodat(parent_fd, name.c_str(), 0700, 0);
+    }
+    fd = ::openat(parent_fd, name.c_str(), kOpenFlags);
+  }
+  if (fd < 0) {
+    if (errno == ENOENT) return OkStatus();
+    if (errno == ELOOP || errno == ENOTDIR) {
+      // Replaced by a link or a file since it was listed: remove the entry
+      // itself, never what it points to.
+      if (::unlinkat(parent_fd, name.c_str(), 0) == 0 || errno == ENOENT) {
+        return OkStatus();
+      }
+      return RemoveError("unlink", errno, path);
+    }
+    return ErrnoError("open", errno, path);
+  }
+  UniqueDir dir(::fdopendir(fd));
+  if (!dir) {
+    Status s = ErrnoError("fdopendir", errno, path);
+    ::close(fd);
+    return s;
+  }
+  MountIdentity here;
+  if (!IdentityAt(fd, "", &here)) return ErrnoError("statx", errno, path);
+  if (!SameMount(here, root)) return MountPointError(path);
+  Status first;
+  while (dirent* e = ::readdir(dir.get())) {
+    std::string_view child = e->d_name;
+    if (child == "." || child == "..") continue;
+    Status s = RemoveEntryAt(fd, std::string(child), JoinPath(path, child),
+                             e->d_type, root);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  dir.reset();
+  if (!first.ok()) return first;
+  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) != 0 &&
+      errno != ENOENT) {
+    return RemoveError("rmdir", errno, path);
+  }
+  return OkStatus();
+}
+
+Status RemoveTree(const std::string& path) {
+  if (path.empty()) return InvalidArgumentError("RemoveAll: empty path");
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == "/") return InvalidArgumentError("RemoveAll: refusing to delete /");
+  auto slash = p.find_last_of('/');
+  std::string parent = slash == std::string::npos ? "."
+                       : slash == 0               ? "/"
+                                                  : p.substr(0, slash);
+  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+  if (name == "." || name == "..") {
+    return InvalidArgumentError("RemoveAll: path must not end in . or ..: " +
+                                path);
+  }
+  FdCloser parent_fd{
+      ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (parent_fd.fd < 0) {
+    if (errno == ENOENT) return OkStatus();
+    return ErrnoError("open", errno, parent);
+  }
+  struct stat st;
+  if (::fstatat(parent_fd.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return OkStatus();
     return ErrnoError("lstat", errno, path);
   }
-  if (S_ISDIR(st.st_mode)) {
-    UniqueDir dir(::opendir(path.c_str()));
-    if (!dir && errno == EACCES) {
-      // A directory we own but cannot read: make it readable, then retry.
-      ::chmod(path.c_str(), 0700);
-      dir.reset(::opendir(path.c_str()));
-    }
-    if (!dir) return ErrnoError("opendir", errno, path);
-    Status first;
-    while (dirent* e = ::readdir(dir.get())) {
-      std::string_view name = e->d_name;
-      if (name == "." || name == "..") continue;
-      Status s = RemoveTree(JoinPath(path, name));
-      if (!s.ok() && first.ok()) first = s;
-    }
-    dir.reset();
-    if (!first.ok()) return first;
-    if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoError("rmdir", errno, path);
-    }
-    return OkStatus();
+  if (!S_ISDIR(st.st_mode)) {
+    return RemoveEntryAt(parent_fd.fd, name, p, DT_REG, MountIdentity{});
   }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return ErrnoError("unlink", errno, path);
+  // The tree's filesystem is its parent's: a path that is itself a mount
+  // point is refused like one met inside.
+  MountIdentity root;
+  if (!IdentityAt(parent_fd.fd, "", &root)) {
+    return ErrnoError("statx", errno, parent);
   }
-  return OkStatus();
+  return RemoveDirAt(parent_fd.fd, name, p, root);
 }
 
 void AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>* seen,
