@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "metadata/bbolt/containerd_migration.h"
+#include "metadata/bbolt/containerd_reclaim.h"
 #include "tools/output.h"
 
 namespace winsnap::tools {
@@ -19,6 +21,7 @@ namespace {
 using json = nlohmann::ordered_json;
 using bbolt::MigrationEntry;
 using bbolt::MigrationPlan;
+using bbolt::ReclaimPlan;
 
 struct MigrateArgs {
   std::string from;
@@ -85,6 +88,46 @@ json PlanJson(const MigrationPlan& plan) {
   return out;
 }
 
+std::string SizeText(const bbolt::LeftoverFolder& f) {
+  return f.size < 0 ? "?" : HumanSize(f.size);
+}
+
+json LeftoverJson(const bbolt::LeftoverFolder& f) {
+  json j;
+  j["name"] = f.name;
+  j["folder"] = f.folder;
+  j["kind"] = bbolt::LeftoverKindName(f.kind);
+  j["size"] = f.size;
+  if (!f.size_error.empty()) j["size_error"] = f.size_error;
+  j["reclaimable"] = f.skip_reason.empty();
+  j["skip_reason"] = f.skip_reason;
+  return j;
+}
+
+json LeftoversJson(const ReclaimPlan& plan) {
+  json list = json::array();
+  for (const auto& f : plan.leftovers) list.push_back(LeftoverJson(f));
+  return list;
+}
+
+// The folders under ROOT/snapshots no record names, with a total line.
+std::string LeftoversTable(const ReclaimPlan& plan) {
+  std::vector<std::vector<std::string>> rows = {
+      {"UNREFERENCED FOLDER", "KIND", "SIZE", "NOTE"}};
+  for (const auto& f : plan.leftovers) {
+    std::string note = f.skip_reason.empty() ? "" : "SKIP: " + f.skip_reason;
+    if (!f.size_error.empty())
+      note += (note.empty() ? "" : "; ") + f.size_error;
+    rows.push_back(
+        {f.folder, bbolt::LeftoverKindName(f.kind), SizeText(f), note});
+  }
+  return Table(rows) + "total: " + HumanSize(plan.total_size) + " (" +
+         std::to_string(plan.total_size) + " bytes) in " +
+         std::to_string(plan.leftovers.size()) +
+         " unreferenced folder(s); `snapctl reclaim --from-containerd " +
+         plan.root + "` deletes them\n";
+}
+
 void DryRun(const CliContext& ctx, MigrationPlan& plan) {
   // Conflicts with the winsnap store, if there is one; never creates it.
   auto sn = ctx.Open(true);
@@ -96,8 +139,12 @@ void DryRun(const CliContext& ctx, MigrationPlan& plan) {
     Fail(sn.status());
   }
   WarnAboutSource(plan, true);
+  ReclaimPlan leftovers = Check(bbolt::PlanContainerdReclaim(plan.root));
   if (ctx.json) {
-    std::cout << PlanJson(plan).dump(4) << "\n";
+    json out = PlanJson(plan);
+    out["unreferenced"] = LeftoversJson(leftovers);
+    out["unreferenced_total"] = leftovers.total_size;
+    std::cout << out.dump(4) << "\n";
     return;
   }
   std::vector<std::vector<std::string>> rows = {
@@ -110,7 +157,7 @@ void DryRun(const CliContext& ctx, MigrationPlan& plan) {
     }
     rows.push_back({e.snapshot.key, KindOf(e), e.folder, note});
   }
-  std::cout << Table(rows);
+  std::cout << Table(rows) << "\n" << LeftoversTable(leftovers);
 }
 
 void Migrate(const CliContext& ctx, const MigrateArgs& args,
@@ -151,6 +198,82 @@ void Migrate(const CliContext& ctx, const MigrateArgs& args,
   std::cerr << "\n";
 }
 
+struct ReclaimArgs {
+  std::string from;
+  bool dry_run = false;
+};
+
+const char* StateName(bbolt::ReclaimState s) {
+  switch (s) {
+    case bbolt::ReclaimState::kReclaimed:
+      return "reclaimed";
+    case bbolt::ReclaimState::kSkipped:
+      return "skipped";
+    case bbolt::ReclaimState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+void Reclaim(const CliContext& ctx, const ReclaimArgs& args) {
+  if (args.dry_run) {
+    ReclaimPlan plan = Check(bbolt::PlanContainerdReclaim(args.from));
+    if (ctx.json) {
+      json out;
+      out["root"] = plan.root;
+      out["dry_run"] = true;
+      out["locked_by"] = plan.lock_holders;
+      out["unreferenced"] = LeftoversJson(plan);
+      out["unreferenced_total"] = plan.total_size;
+      std::cout << out.dump(4) << "\n";
+    } else {
+      std::cout << LeftoversTable(plan);
+    }
+    return;
+  }
+  bbolt::ReclaimOptions options;
+  options.remove.attempts = 5;
+  options.remove.initial_backoff = std::chrono::milliseconds(100);
+  bbolt::ReclaimResult result =
+      Check(bbolt::ReclaimContainerdLeftovers(args.from, options));
+  if (ctx.json) {
+    json entries = json::array();
+    for (const auto& e : result.entries) {
+      json j = LeftoverJson(e.leftover);
+      j["result"] = StateName(e.state);
+      j["reason"] = e.reason;
+      j["bytes_freed"] = e.bytes_freed;
+      entries.push_back(std::move(j));
+    }
+    json out;
+    out["root"] = result.plan.root;
+    out["dry_run"] = false;
+    out["locked_by"] = result.plan.lock_holders;
+    out["folders"] = std::move(entries);
+    out["bytes_freed"] = result.bytes_freed;
+    out["reclaimed"] = result.reclaimed;
+    out["skipped"] = result.skipped;
+    out["failed"] = result.failed;
+    std::cout << out.dump(4) << "\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"FOLDER", "KIND", "RESULT", "FREED", "REASON"}};
+    for (const auto& e : result.entries) {
+      rows.push_back({e.leftover.folder,
+                      bbolt::LeftoverKindName(e.leftover.kind),
+                      StateName(e.state), HumanSize(e.bytes_freed), e.reason});
+    }
+    std::cout << Table(rows) << "total freed: " << HumanSize(result.bytes_freed)
+              << " (" << result.bytes_freed << " bytes)\n";
+  }
+  std::cerr << "snapctl: reclaimed " << result.reclaimed << " folder(s), "
+            << result.bytes_freed << " bytes";
+  if (result.skipped) std::cerr << "; skipped " << result.skipped;
+  if (result.failed) std::cerr << "; could not delete " << result.failed;
+  std::cerr << "\n";
+  if (!result.complete()) throw CLI::RuntimeError(1);
+}
+
 }  // namespace
 
 void RegisterMigrateCommands(CLI::App& app, CliContext& ctx) {
@@ -180,6 +303,25 @@ void RegisterMigrateCommands(CLI::App& app, CliContext& ctx) {
       Migrate(ctx, *args, plan);
     }
   });
+
+  auto rargs = std::make_shared<ReclaimArgs>();
+  CLI::App* r = app.add_subcommand(
+      "reclaim",
+      "Delete the folders under ROOT/snapshots that no snapshot record of "
+      "ROOT/metadata.db\nnames (rm-* leftovers, orphan folders) and report "
+      "the bytes freed. rm-* folders go\nwhile containerd runs, the others "
+      "only once it is stopped. Never crosses a mount point\nor follows a "
+      "link; a folder that cannot be deleted is reported (exit 1).\n"
+      "Example: snapctl reclaim --dry-run --from-containerd "
+      "'C:\\ProgramData\\containerd\\root\\io.containerd.snapshotter.v1."
+      "windows'");
+  r->add_option("--from-containerd", rargs->from,
+                "containerd snapshotter root holding metadata.db and "
+                "snapshots/")
+      ->required();
+  r->add_flag("--dry-run", rargs->dry_run,
+              "Only list the unreferenced folders and their sizes");
+  r->callback([&ctx, rargs] { Reclaim(ctx, *rargs); });
 }
 
 }  // namespace winsnap::tools

@@ -10,17 +10,21 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "metadata/bbolt/containerd_reclaim.h"
 #include "metadata/bbolt/lock_probe.h"
 #include "tests/bbolt/bbolt_builder.h"
 #include "tests/bbolt/go_gen.h"
@@ -723,6 +727,187 @@ TEST(ContainerdIntegrationTest, SnapctlMigratesWhatContainerdWrote) {
   EXPECT_EQ(info["Kind"], "Active");
   EXPECT_EQ(info["Labels"]["containerd.io/snapshot/test"], "yes");
   EXPECT_TRUE(env()->IsDirectory(info["Path"].get<std::string>()));
+}
+
+// Allocated bytes of a tree as GNU du counts them (an implementation
+// independent of Env::GetDiskUsage): -1 if du fails.
+int64_t DuBytes(const std::string& path) {
+  CommandResult r = RunCommand({"/usr/bin/du", "-s", "-B1", path});
+  if (r.exit_code != 0) return -1;
+  return std::strtoll(r.out.c_str(), nullptr, 10);
+}
+
+// Issue 15: reclaim the rm-* leftovers and orphan folders of a store that
+// containerd itself wrote, with the hard cases planted: a read-only file in
+// a read-only dir, a file held open, a bind mount of a host directory.
+TEST(ContainerdIntegrationTest, ReclaimFreesLeftoversAndKeepsLiveSnapshots) {
+  if (std::string why = ContainerdMissing(); !why.empty()) GTEST_SKIP() << why;
+  std::string why;
+  const std::string snapctl = SnapctlWithMigrate(&why);
+  if (snapctl.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  Containerd containerd(dir.path());
+  const std::string source = Populate(containerd);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string root = containerd.snapshotter_root();
+  const std::string snaps = root + "/snapshots";
+  ASSERT_OK_AND_ASSIGN(auto live_before, env()->ListDir(snaps));
+  std::sort(live_before.begin(), live_before.end());
+  // layer1, layer2, scratch (and ro-view from containerd 1.7.2 on).
+  ASSERT_GE(live_before.size(), 3u);
+
+  auto plant = [&](const std::string& name, size_t bytes) {
+    std::string p = snaps + "/" + name;
+    EXPECT_OK(env()->CreateDirs(p + "/Files/deep"));
+    std::ofstream(p + "/Files/deep/data") << std::string(bytes, 'x');
+    return p;
+  };
+  const std::string rm_ro = plant("rm-91", 100000);
+  ASSERT_OK(env()->CreateDirs(rm_ro + "/Files/ro"));
+  std::ofstream(rm_ro + "/Files/ro/file") << "read-only";
+  ASSERT_EQ(::chmod((rm_ro + "/Files/ro/file").c_str(), 0444), 0);
+  ASSERT_EQ(::chmod((rm_ro + "/Files/ro").c_str(), 0555), 0);
+  const std::string rm_open = plant("rm-92", 50000);
+  int held = ::open((rm_open + "/Files/deep/data").c_str(), O_RDONLY);
+  ASSERT_GE(held, 0);
+  const std::string rm_mount = plant("rm-93", 30000);
+  const std::string orphan1 = plant("97", 70000);
+  const std::string orphan2 = plant("98", 4000);
+  TempDir host;
+  std::ofstream(host.Sub("canary")) << "host data";
+  ASSERT_OK(env()->CreateDir(rm_mount + "/mnt"));
+  ASSERT_EQ(::mount(host.path().c_str(), (rm_mount + "/mnt").c_str(), nullptr,
+                    MS_BIND, nullptr),
+            0)
+      << std::strerror(errno);
+  struct Unmounter {
+    std::string path;
+    bool mounted = true;
+    void Unmount() {
+      if (mounted) ::umount2(path.c_str(), MNT_DETACH);
+      mounted = false;
+    }
+    ~Unmounter() { Unmount(); }
+  } unmounter{rm_mount + "/mnt"};
+  std::map<std::string, int64_t> planted;
+  for (const auto& p : {rm_ro, rm_open, rm_mount, orphan1, orphan2}) {
+    planted[p.substr(snaps.size() + 1)] = DuBytes(p);
+  }
+
+  const std::string wroot = dir.Sub("winsnap");
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {snapctl, "--root", wroot});
+    return RunCommand(args);
+  };
+  auto by_name = [](const nlohmann::json& list) {
+    std::map<std::string, nlohmann::json> out;
+    for (const auto& e : list) out[e["name"].get<std::string>()] = e;
+    return out;
+  };
+
+  // migrate --dry-run lists exactly the planted folders, with du's sizes.
+  CommandResult r =
+      run({"--json", "migrate", "--from-containerd", root, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json plan = nlohmann::json::parse(r.out);
+  auto listed = by_name(plan["unreferenced"]);
+  ASSERT_EQ(listed.size(), planted.size()) << plan["unreferenced"].dump();
+  int64_t total = 0;
+  for (const auto& [name, size] : planted) {
+    ASSERT_TRUE(listed.count(name)) << name;
+    EXPECT_EQ(listed[name]["size"].get<int64_t>(), size) << name;
+    EXPECT_GT(size, 0) << name;
+    total += size;
+    // While containerd runs only rm-* folders are reclaimable.
+    EXPECT_EQ(listed[name]["reclaimable"].get<bool>(),
+              name.rfind("rm-", 0) == 0)
+        << name;
+  }
+  EXPECT_EQ(plan["unreferenced_total"].get<int64_t>(), total);
+  r = run({"migrate", "--from-containerd", root, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(rm_mount));
+  EXPECT_THAT(r.out, HasSubstr("(" + std::to_string(total) + " bytes) in 5"));
+  // reclaim --dry-run says the same and deletes nothing.
+  r = run({"--json", "reclaim", "--from-containerd", root, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(by_name(nlohmann::json::parse(r.out)["unreferenced"]).size(), 5u);
+  for (const auto& [name, size] : planted) {
+    EXPECT_TRUE(env()->IsDirectory(snaps + "/" + name)) << name;
+  }
+
+  // Reclaim while containerd runs: rm-91 and rm-92 go; rm-93 is stuck on
+  // its mount point; the orphans wait for containerd to stop. Exit 1.
+  r = run({"--json", "reclaim", "--from-containerd", root});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto first = by_name(nlohmann::json::parse(r.out)["folders"]);
+  EXPECT_EQ(first["rm-91"]["result"], "reclaimed");
+  EXPECT_EQ(first["rm-91"]["bytes_freed"].get<int64_t>(), planted["rm-91"]);
+  EXPECT_EQ(first["rm-92"]["result"], "reclaimed");
+  EXPECT_EQ(first["rm-92"]["bytes_freed"].get<int64_t>(), planted["rm-92"]);
+  EXPECT_EQ(first["rm-93"]["result"], "failed");
+  EXPECT_THAT(first["rm-93"]["reason"].get<std::string>(),
+              HasSubstr("FailedPrecondition"));
+  EXPECT_THAT(first["rm-93"]["reason"].get<std::string>(),
+              HasSubstr(rm_mount + "/mnt"));
+  for (const char* o : {"97", "98"}) {
+    EXPECT_EQ(first[o]["result"], "skipped") << o;
+    EXPECT_THAT(first[o]["reason"].get<std::string>(),
+                HasSubstr("containerd is running"));
+    EXPECT_TRUE(env()->IsDirectory(snaps + "/" + o)) << o;
+  }
+  EXPECT_FALSE(env()->Exists(rm_ro));
+  EXPECT_FALSE(env()->Exists(rm_open));
+  ASSERT_OK_AND_ASSIGN(std::string canary, env()->ReadFile(host.Sub("canary")));
+  EXPECT_EQ(canary, "host data");
+
+  // containerd stopped: the orphans go too; rm-93 stays stuck.
+  containerd.Stop();
+  r = run({"--json", "reclaim", "--from-containerd", root});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto second = by_name(nlohmann::json::parse(r.out)["folders"]);
+  ASSERT_EQ(second.size(), 3u) << r.out;
+  for (const char* o : {"97", "98"}) {
+    EXPECT_EQ(second[o]["result"], "reclaimed") << o;
+    EXPECT_EQ(second[o]["bytes_freed"].get<int64_t>(), planted[o]) << o;
+    EXPECT_FALSE(env()->Exists(snaps + "/" + o)) << o;
+  }
+  EXPECT_EQ(second["rm-93"]["result"], "failed");
+  ASSERT_OK_AND_ASSIGN(canary, env()->ReadFile(host.Sub("canary")));
+  EXPECT_EQ(canary, "host data");
+
+  // Unmounted, the last one goes and reclaim succeeds.
+  unmounter.Unmount();
+  r = run({"reclaim", "--from-containerd", root});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(rm_mount));
+  EXPECT_FALSE(env()->Exists(rm_mount));
+  ASSERT_OK_AND_ASSIGN(canary, env()->ReadFile(host.Sub("canary")));
+  EXPECT_EQ(canary, "host data");
+  ::close(held);
+
+  // Every live snapshot is intact: same folders, containerd lists and
+  // mounts them after a restart, layer1's file is still there.
+  ASSERT_OK_AND_ASSIGN(auto live_after, env()->ListDir(snaps));
+  std::sort(live_after.begin(), live_after.end());
+  EXPECT_EQ(live_after, live_before);
+  ASSERT_OK_AND_ASSIGN(std::string hello,
+                       env()->ReadFile(source + "/hello.txt"));
+  EXPECT_EQ(hello, "from containerd");
+  ASSERT_OK(containerd.Start());
+  CommandResult ls = containerd.Snapshots({"ls"});
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  for (const char* k : {"layer1", "layer2", "scratch", "ro-view"}) {
+    EXPECT_THAT(ls.out, HasSubstr(k)) << ls.out;
+  }
+  CommandResult m = containerd.Snapshots({"mounts", "/mnt", "scratch"});
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_THAT(m.out, HasSubstr(snaps + "/"));
+  m = containerd.Snapshots({"mounts", "/mnt", "ro-view"});
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  r = run({"--json", "reclaim", "--from-containerd", root, "--dry-run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["unreferenced"].empty()) << r.out;
 }
 
 }  // namespace
