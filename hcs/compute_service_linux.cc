@@ -482,8 +482,14 @@ class LinuxComputeSystem final : public ComputeSystem {
                                                    /*opened=*/false);
     Status s = cs->Prepare();
     if (!s.ok()) {
-      cs->Unmount().IgnoreError();
-      base::Env::Default()->RemoveAll(bundle).IgnoreError();
+      // Nothing is deleted while the overlay may still be mounted.
+      Status u = cs->Unmount();
+      if (u.ok()) {
+        base::Env::Default()->RemoveAll(bundle).IgnoreError();
+      } else {
+        spdlog::warn("compute system {}: {}; bundle {} left in place", id,
+                     u.ToString(), bundle);
+      }
       cs->closed_ = true;
       return s;
     }
@@ -814,12 +820,26 @@ class LinuxComputeSystem final : public ComputeSystem {
       }
       mounted_ = false;
     }
+    // Verified, not assumed: callers delete the scratch and bundle next, and
+    // must never reach the layers through a live overlay.
+    if (IsMountPoint(rootfs_)) {
+      return FailedPreconditionError(rootfs_ +
+                                     " is still mounted after umount; not "
+                                     "removing anything under it");
+    }
     ::rmdir(rootfs_.c_str());
     base::Env::Default()->RemoveAll(scratch_ + "/work").IgnoreError();
     return OkStatus();
   }
 
   static bool IsMountPoint(const std::string& path) {
+    // The kernel says so directly (Linux >= 5.8), which also catches a bind
+    // mount of a directory of the same filesystem.
+    struct statx stx;
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, 0, &stx) == 0 &&
+        (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) {
+      return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
     struct stat a, b;
     if (::stat(path.c_str(), &a) < 0) return false;
     if (::stat((path + "/..").c_str(), &b) < 0) return false;

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -200,6 +201,28 @@ TEST_F(RuntimeTest, StartWaitReturnsExitCodeWiresStdioAndStops) {
   EXPECT_FALSE(IsMountPoint(scratch_ + "/rootfs"));
   EXPECT_THAT(rt_->State("c1"), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(rt_->Delete("c1", true), StatusIs(StatusCode::kNotFound));
+}
+
+// Issue 12: the engine unmounts what it mounted, and checks that it is
+// unmounted, before anything is removed. With a second mount stacked on the
+// overlay, one umount leaves the overlay in place: Delete must fail naming
+// it and remove nothing; once that mount is gone Delete finishes.
+TEST_F(RuntimeTest, DeleteVerifiesTheRootfsIsUnmountedBeforeRemoving) {
+  ASSERT_OK(rt_->Create("c1", Config({"true"})));
+  const std::string rootfs = scratch_ + "/rootfs";
+  ASSERT_TRUE(IsMountPoint(rootfs));
+  ASSERT_EQ(::mount("tmpfs", rootfs.c_str(), "tmpfs", 0, nullptr), 0)
+      << std::strerror(errno);
+  Status s = rt_->Delete("c1", true);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition, rootfs));
+  EXPECT_THAT(s.message(), HasSubstr("still mounted"));
+  // Nothing was removed: the container, its state and the scratch stay.
+  EXPECT_TRUE(Exists(ContainerDir("c1") + "/config.json"));
+  EXPECT_TRUE(Exists(scratch_ + "/Files"));
+  EXPECT_TRUE(IsMountPoint(rootfs));  // the overlay, under the tmpfs
+  ASSERT_OK(rt_->Delete("c1", true));
+  EXPECT_FALSE(IsMountPoint(rootfs));
+  EXPECT_FALSE(Exists(ContainerDir("c1")));
 }
 
 TEST_F(RuntimeTest, DetachedLifecycleAcrossReopens) {
