@@ -4,9 +4,13 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -139,7 +143,55 @@ struct ImportArgs {
   std::string platform = "windows/amd64";
   int parallel = 2;
   bool no_sync = false;
+  std::string max_layer_size;  // "" = no limit
 };
+
+// "1048576", "512M", "10G", "1T" (K/M/G/T are powers of 1024, an optional
+// trailing "B" or "iB" is accepted). InvalidArgument otherwise.
+StatusOr<int64_t> ParseByteSize(const std::string& text) {
+  std::string s = text;
+  for (const char* suffix : {"iB", "B"}) {
+    size_t n = std::strlen(suffix);
+    if (s.size() > n && s.compare(s.size() - n, n, suffix) == 0) {
+      s.resize(s.size() - n);
+      break;
+    }
+  }
+  int shift = 0;
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+      case 'm':
+        shift = 20;
+        break;
+      case 'G':
+      case 'g':
+        shift = 30;
+        break;
+      case 'T':
+      case 't':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift) s.pop_back();
+  }
+  uint64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  const uint64_t max =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) >> shift;
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() ||
+      v == 0 || v > max)
+    return InvalidArgumentError("--max-layer-size \"" + text +
+                                "\" is not a positive size such as "
+                                "1073741824, 512M or 10G");
+  return static_cast<int64_t>(v << shift);
+}
 
 void AddImportOptions(CLI::App* cmd, ImportArgs* args) {
   cmd->add_option("--name", args->name,
@@ -149,6 +201,10 @@ void AddImportOptions(CLI::App* cmd, ImportArgs* args) {
                   "windows/amd64)");
   cmd->add_option("--parallel", args->parallel,
                   "Layers unpacked at the same time (default 2)");
+  cmd->add_option("--max-layer-size", args->max_layer_size,
+                  "Refuse a layer whose entries declare more than SIZE bytes "
+                  "(e.g. 10G; K/M/G/T = 1024^n); entries larger than the free "
+                  "space of the store's filesystem are always refused");
   cmd->add_flag("--no-sync", args->no_sync,
                 "Do not syncfs the layers before committing them (faster, not "
                 "durable across power loss)");
@@ -161,6 +217,9 @@ using ImportFn = std::function<StatusOr<std::vector<unpack::ImportedImage>>(
 // JSON events with --json, and prints the result.
 void RunImport(CliContext& ctx, const ImportArgs& args, const char* verb,
                const ImportFn& run) {
+  int64_t max_layer_size = 0;
+  if (!args.max_layer_size.empty())
+    max_layer_size = Check(ParseByteSize(args.max_layer_size));
   auto sn = Check(ctx.Open(/*read_only=*/false));
   unpack::Importer importer(sn.get());
   unpack::ImportOptions opts;
@@ -169,6 +228,7 @@ void RunImport(CliContext& ctx, const ImportArgs& args, const char* verb,
   opts.parallel_layers = args.parallel;
   opts.writer.sync = !args.no_sync;
   opts.writer.overlay_whiteouts = true;
+  opts.writer.limits.max_layer_size = max_layer_size;
   ProgressBars bars;
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   if (ctx.json) {

@@ -19,6 +19,7 @@
 #include "unpack/decompress.h"
 #include "unpack/digest.h"
 #include "unpack/image_source.h"
+#include "unpack/index_resolver.h"
 #include "unpack/layer_unpacker.h"
 #include "unpack/registry/manifest.h"
 #include "unpack/registry/platform.h"
@@ -32,7 +33,6 @@ using registry::Platform;
 
 constexpr size_t kMaxDocument = 4 << 20;  // index/manifest JSON
 constexpr size_t kMaxConfig = 16 << 20;
-constexpr int kMaxIndexDepth = 4;
 
 struct LayerPlan {
   std::string blob;        // archive file name
@@ -54,26 +54,6 @@ struct ImagePlan {
   std::string platform;
   std::vector<LayerPlan> layers;
 };
-
-// Reads a blob named by a descriptor and checks its digest and size.
-StatusOr<std::string> ReadVerified(const ImageSource& src, const Descriptor& d,
-                                   size_t limit, std::string_view what) {
-  if (!IsSha256Digest(d.digest))
-    return UnimplementedError(std::string(what) + " digest " + d.digest +
-                              " is not sha256");
-  auto data = src.ReadFile(OciBlobPath(d.digest), limit);
-  if (!data.ok())
-    return Status(data.status().code(), std::string(what) + " " + d.digest +
-                                            ": " + data.status().message());
-  if (Sha256Of(*data) != d.digest)
-    return DataLossError(std::string(what) + " blob " + d.digest +
-                         " does not match its digest");
-  if (d.size >= 0 && static_cast<int64_t>(data->size()) != d.size)
-    return DataLossError(std::string(what) + " blob " + d.digest + " is " +
-                         std::to_string(data->size()) +
-                         " bytes, descriptor says " + std::to_string(d.size));
-  return data;
-}
 
 StatusOr<std::vector<std::string>> DiffIds(const std::string& config_json) {
   json c = json::parse(config_json, nullptr, false);
@@ -133,41 +113,6 @@ Status CheckForeign(const ImageSource& src, const LayerPlan& l) {
                                  "\" is missing from the archive");
 }
 
-// Picks one manifest descriptor for "want" out of descriptors that may be
-// manifests or (nested) indexes.
-StatusOr<Descriptor> ResolveManifest(const ImageSource& src,
-                                     const std::vector<Descriptor>& candidates,
-                                     const Platform& want, int depth) {
-  if (depth > kMaxIndexDepth)
-    return InvalidArgumentError("image indexes nest too deeply");
-  std::vector<Descriptor> manifests;
-  for (const auto& d : candidates) {
-    if (registry::IsIndexMediaType(d.media_type)) {
-      WINSNAP_ASSIGN_OR_RETURN(
-          std::string body, ReadVerified(src, d, kMaxDocument, "image index"));
-      WINSNAP_ASSIGN_OR_RETURN(registry::ImageIndex nested,
-                               registry::ParseImageIndex(body));
-      auto m = ResolveManifest(src, nested.manifests, want, depth + 1);
-      if (m.ok()) {
-        if (!m->platform && d.platform) m->platform = d.platform;
-        manifests.push_back(*m);
-      }
-    } else if (d.media_type.empty() ||
-               registry::IsManifestMediaType(d.media_type)) {
-      manifests.push_back(d);
-    }
-  }
-  if (manifests.empty())
-    return FailedPreconditionError("no image manifest for " + want.ToString());
-  if (manifests.size() == 1 && !manifests[0].platform)
-    return manifests[0];  // checked against the config later
-  registry::ImageIndex idx;
-  idx.manifests = manifests;
-  auto pick = registry::SelectManifest(idx, want);
-  if (!pick.ok()) return FailedPreconditionError(pick.status().message());
-  return *pick;
-}
-
 StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
                                          const Platform& want) {
   WINSNAP_ASSIGN_OR_RETURN(std::string body,
@@ -194,18 +139,20 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
       g->second.push_back(d);
     }
   }
+  // Every index, manifest and config is read and verified once per import.
+  IndexResolver resolver(src);
   std::vector<ImagePlan> plans;
   Status last_miss;
   for (const auto& [name, descs] : groups) {
-    auto m = ResolveManifest(src, descs, want, 0);
+    auto m = resolver.ResolveManifest(descs, want);
     if (!m.ok()) {
       if (m.status().code() != StatusCode::kFailedPrecondition)
         return m.status();
       last_miss = m.status().WithContext(name.empty() ? "image" : name);
       continue;
     }
-    WINSNAP_ASSIGN_OR_RETURN(std::string mbody,
-                             ReadVerified(src, *m, kMaxDocument, "manifest"));
+    WINSNAP_ASSIGN_OR_RETURN(
+        std::string mbody, resolver.ReadVerified(*m, kMaxDocument, "manifest"));
     WINSNAP_ASSIGN_OR_RETURN(registry::ImageManifest man,
                              registry::ParseImageManifest(mbody));
     ImagePlan plan;
@@ -213,7 +160,8 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
     plan.manifest_digest = m->digest;
     plan.config_digest = man.config.digest;
     WINSNAP_ASSIGN_OR_RETURN(
-        plan.config_json, ReadVerified(src, man.config, kMaxConfig, "config"));
+        plan.config_json,
+        resolver.ReadVerified(man.config, kMaxConfig, "config"));
     Status ps =
         CheckPlatform(plan.config_json, want, name.empty() ? m->digest : name);
     if (!ps.ok()) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "unpack/digest.h"
+#include "unpack/layer_limits.h"
+#include "unpack/win_metadata.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -179,13 +181,18 @@ class ReaderData final : public EntryData {
   TarReader* r_;
 };
 
+// "guard" (may be null) checks each entry's declared size before the writer
+// sees it; the Windows PAX records are validated for every writer.
 Status RunEntries(TarReader* reader, LayerWriter* writer,
-                  const std::function<void(const LayerStats&)>& on_entry) {
+                  const std::function<void(const LayerStats&)>& on_entry,
+                  LayerSizeGuard* guard) {
   TarHeader h;
   ReaderData data(reader);
   for (;;) {
     WINSNAP_ASSIGN_OR_RETURN(bool more, reader->Next(&h));
     if (!more) return OkStatus();
+    if (guard) WINSNAP_RETURN_IF_ERROR(guard->Admit(h));
+    WINSNAP_RETURN_IF_ERROR(ValidateWindowsPax(h));
     WINSNAP_RETURN_IF_ERROR(writer->Add(h, &data));
     if (on_entry) on_entry(writer->stats());
   }
@@ -196,7 +203,7 @@ Status RunEntries(TarReader* reader, LayerWriter* writer,
 StatusOr<LayerStats> WriteLayer(
     TarReader* reader, LayerWriter* writer,
     const std::function<void(const LayerStats&)>& on_entry) {
-  WINSNAP_RETURN_IF_ERROR(RunEntries(reader, writer, on_entry));
+  WINSNAP_RETURN_IF_ERROR(RunEntries(reader, writer, on_entry, nullptr));
   WINSNAP_RETURN_IF_ERROR(reader->Drain());
   return writer->Finish();
 }
@@ -237,7 +244,8 @@ StatusOr<UnpackedLayer> UnpackLayer(ByteReader* blob, const std::string& dir,
         report(s, false);
       }
     };
-    Status s = RunEntries(&reader, writer.get(), on_entry);
+    LayerSizeGuard guard(dir, options.writer.limits);
+    Status s = RunEntries(&reader, writer.get(), on_entry, &guard);
     if (s.ok()) s = reader.Drain();
     if (s.ok()) {
       auto fin = writer->Finish();
@@ -343,7 +351,10 @@ StatusOr<LayerStats> UnpackTarBytes(std::string_view tar,
                            NewLayerWriter(dir, options));
   StringChunks chunks(tar);
   TarReader reader(&chunks);
-  return WriteLayer(&reader, writer.get());
+  LayerSizeGuard guard(dir, options.limits);
+  WINSNAP_RETURN_IF_ERROR(RunEntries(&reader, writer.get(), {}, &guard));
+  WINSNAP_RETURN_IF_ERROR(reader.Drain());
+  return writer->Finish();
 }
 
 }  // namespace winsnap::unpack

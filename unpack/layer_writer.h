@@ -35,6 +35,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "unpack/layer_limits.h"
 #include "unpack/tar_reader.h"
 
 namespace winsnap::unpack {
@@ -46,6 +47,9 @@ struct LayerWriterOptions {
   bool overlay_whiteouts = true;
   // Finish() makes the whole folder durable (syncfs) before returning.
   bool sync = true;
+  // Size limits checked from each entry's header before its data is written
+  // (WriteLayer / UnpackLayer apply them, for every writer).
+  LayerLimits limits;
 };
 
 struct LayerStats {

@@ -1,0 +1,753 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// The Windows layer writer's logic on Linux: backup stream encoding against
+// byte-exact vectors (written out by hand from the WIN32_STREAM_ID,
+// FILE_FULL_EA_INFORMATION and REPARSE_DATA_BUFFER layouts), the decoder,
+// and WindowsLayerWriter driven against a recording fake WinLayerApi that
+// models a small filesystem (parents must exist, FILE_CREATE fails on an
+// existing name), checking every call: a base layer, a non-base layer in
+// the transport format, and the refusals.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/testutil/status_matchers.h"
+#include "unpack/backup_stream.h"
+#include "unpack/windows_layer_writer.h"
+
+namespace winsnap::unpack {
+namespace {
+
+using winsnap::testing::StatusIs;
+
+std::string Bytes(std::initializer_list<int> b) {
+  std::string s;
+  for (int c : b) s.push_back(static_cast<char>(c));
+  return s;
+}
+std::string U16(std::string_view ascii) {
+  std::string s;
+  for (char c : ascii) {
+    s.push_back(c);
+    s.push_back('\0');
+  }
+  return s;
+}
+std::string Hex(std::string_view s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(d[c >> 4]);
+    out.push_back(d[c & 15]);
+  }
+  return out;
+}
+
+// ---- encoding vectors -------------------------------------------------------
+
+TEST(BackupStreamTest, HeaderVectors) {
+  ASSERT_OK_AND_ASSIGN(std::string h,
+                       EncodeStreamHeader(BackupStreamId::kData, 5));
+  EXPECT_EQ(Hex(h),
+            "01000000"          // BACKUP_DATA
+            "00000000"          // attributes
+            "0500000000000000"  // Size
+            "00000000");        // name bytes
+  ASSERT_OK_AND_ASSIGN(h, EncodeStreamHeader(BackupStreamId::kAlternateData,
+                                             0x123456789, ":s:$DATA"));
+  EXPECT_EQ(Hex(h),
+            "04000000"
+            "00000000"
+            "8967452301000000"
+            "10000000" +
+                Hex(U16(":s:$DATA")));
+  ASSERT_OK_AND_ASSIGN(h, EncodeStreamHeader(BackupStreamId::kSecurityData, 20,
+                                             "", kStreamContainsSecurity));
+  EXPECT_EQ(Hex(h),
+            "03000000"
+            "02000000"
+            "1400000000000000"
+            "00000000");
+  // Non-ASCII names are UTF-16LE (U+00E9, and U+1F600 as a surrogate pair).
+  ASSERT_OK_AND_ASSIGN(h, EncodeStreamHeader(BackupStreamId::kAlternateData, 0,
+                                             ":\xc3\xa9\xf0\x9f\x98\x80"));
+  EXPECT_EQ(Hex(h.substr(16)),
+            "08000000"
+            "3a00"
+            "e900"
+            "3dd8"
+            "00de");
+  EXPECT_THAT(EncodeStreamHeader(BackupStreamId::kData, -1),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(static_cast<int>(BackupStreamId::kEaData), 2);
+  EXPECT_EQ(static_cast<int>(BackupStreamId::kLink), 5);
+  EXPECT_EQ(static_cast<int>(BackupStreamId::kReparseData), 8);
+  EXPECT_EQ(static_cast<int>(BackupStreamId::kSparseBlock), 9);
+}
+
+TEST(BackupStreamTest, ExtendedAttributeVector) {
+  ASSERT_OK_AND_ASSIGN(std::string ea,
+                       EncodeExtendedAttributes({{"AB", "xyz"}, {"C", "1"}}));
+  // Entry 1: 8 + "AB" + NUL + "xyz" = 14 bytes, padded to 16.
+  // Entry 2 (last): 8 + "C" + NUL + "1" = 11 bytes, no padding.
+  EXPECT_EQ(Hex(ea),
+            "10000000"
+            "00"
+            "02"
+            "0300"
+            "4142"
+            "00"
+            "78797a"
+            "0000"
+            "00000000"
+            "00"
+            "01"
+            "0100"
+            "43"
+            "00"
+            "31");
+  EXPECT_THAT(EncodeExtendedAttributes({{std::string(256, 'n'), ""}}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(EncodeExtendedAttributes({{"n", std::string(65536, 'v')}}),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(BackupStreamTest, ReparsePointVectors) {
+  // Relative symlink "a\b": substitute = print = "a\b" (6 bytes each),
+  // ReparseDataLength = 8 + 4 (flags) + (6+2) + (6+2) = 28.
+  ASSERT_OK_AND_ASSIGN(std::string rp, EncodeReparsePoint("a\\b", false));
+  EXPECT_EQ(Hex(rp),
+            "0c0000a0"
+            "1c00"
+            "0000"
+            "0000"
+            "0600"
+            "0800"
+            "0600"
+            "01000000" +
+                Hex(U16("a\\b")) + "0000" + Hex(U16("a\\b")) + "0000");
+  // Junction to C:\x: substitute "\??\C:\x" (16 bytes), print "C:\x" (8),
+  // no flags: 8 + 18 + 10 = 36.
+  ASSERT_OK_AND_ASSIGN(rp, EncodeReparsePoint("C:\\x", true));
+  EXPECT_EQ(Hex(rp),
+            "030000a0"
+            "2400"
+            "0000"
+            "0000"
+            "1000"
+            "1200"
+            "0800" +
+                Hex(U16("\\??\\C:\\x")) + "0000" + Hex(U16("C:\\x")) + "0000");
+  // Absolute symlink: flags 0, NT form for the substitute name.
+  ASSERT_OK_AND_ASSIGN(rp, EncodeReparsePoint("D:\\y", false));
+  EXPECT_EQ(Hex(rp.substr(16, 4)), "00000000");
+  ASSERT_OK_AND_ASSIGN(rp, EncodeReparsePoint("\\\\srv\\s", false));
+  EXPECT_NE(rp.find(U16("\\??\\UNC\\srv\\s")), std::string::npos);
+}
+
+class Collect : public BackupStreamDecoder::Visitor {
+ public:
+  Status OnHeader(const BackupStreamDecoder::Header& h) override {
+    out.push_back(std::to_string(static_cast<int>(h.id)) + "/" +
+                  std::to_string(h.size) + "/" + h.name + ":");
+    return OkStatus();
+  }
+  Status OnData(std::span<const uint8_t> d) override {
+    out.back().append(reinterpret_cast<const char*>(d.data()), d.size());
+    return OkStatus();
+  }
+  std::vector<std::string> out;
+};
+
+TEST(BackupStreamTest, DecoderReadsWhatWasEncodedInAnyChunking) {
+  std::string s;
+  s += *EncodeStreamHeader(BackupStreamId::kSecurityData, 3) + "sd!";
+  s += *EncodeStreamHeader(BackupStreamId::kData, 5) + "hello";
+  s += *EncodeStreamHeader(BackupStreamId::kAlternateData, 0, ":e:$DATA");
+  s +=
+      *EncodeStreamHeader(BackupStreamId::kAlternateData, 2, ":z:$DATA") + "zz";
+  for (size_t chunk : {size_t{1}, size_t{7}, s.size()}) {
+    Collect c;
+    BackupStreamDecoder d(&c);
+    for (size_t i = 0; i < s.size(); i += chunk) {
+      auto part = std::string_view(s).substr(i, chunk);
+      ASSERT_OK(d.Feed(std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(part.data()), part.size())));
+    }
+    ASSERT_OK(d.Finish());
+    EXPECT_EQ(c.out,
+              (std::vector<std::string>{"3/3/:sd!", "1/5/:hello",
+                                        "4/0/:e:$DATA:", "4/2/:z:$DATA:zz"}));
+  }
+  Collect c;
+  BackupStreamDecoder d(&c);
+  std::string cut = s.substr(0, s.size() - 1);
+  ASSERT_OK(d.Feed(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(cut.data()), cut.size())));
+  EXPECT_THAT(d.Finish(), StatusIs(StatusCode::kDataLoss));
+}
+
+// ---- the recording fake -----------------------------------------------------
+
+class FakeWinLayerApi final : public WinLayerApi {
+ public:
+  struct Node {
+    bool dir = false;
+    uint32_t attrs = 0;
+    std::string content;
+    FileBasicInfo info;
+  };
+
+  std::vector<std::string> calls;
+  std::map<std::string, Node> fs;
+  std::map<std::string, std::string> closed;  // content when last closed
+  Status fail_process_base;
+
+  void AddDir(const std::string& p, uint32_t attrs = kFileAttributeDirectory) {
+    fs[p] = Node{true, attrs, "", {}};
+  }
+  void AddFile(const std::string& p, std::string content = "") {
+    fs[p] = Node{false, kFileAttributeArchive, std::move(content), {}};
+  }
+  static std::string Parent(const std::string& p) {
+    return p.substr(0, p.rfind('\\'));
+  }
+  bool Has(const std::string& p) const { return fs.count(p) > 0; }
+  void Log(std::string s) { calls.push_back(std::move(s)); }
+  // The calls whose text starts with "prefix".
+  std::vector<std::string> Calls(std::string_view prefix) const {
+    std::vector<std::string> out;
+    for (const auto& c : calls)
+      if (c.compare(0, prefix.size(), prefix) == 0) out.push_back(c);
+    return out;
+  }
+  size_t LastIndex(const std::string& call) const {
+    auto it = std::find(calls.rbegin(), calls.rend(), call);
+    EXPECT_NE(it, calls.rend()) << call;
+    return static_cast<size_t>(calls.rend() - it) - 1;
+  }
+  size_t Index(const std::string& call) const {
+    auto it = std::find(calls.begin(), calls.end(), call);
+    EXPECT_NE(it, calls.end()) << call;
+    return static_cast<size_t>(it - calls.begin());
+  }
+
+  class File final : public WinFile {
+   public:
+    File(FakeWinLayerApi* api, std::string path) : api_(api), path_(path) {}
+    Status Write(std::span<const uint8_t> b) override {
+      api_->fs[path_].content.append(reinterpret_cast<const char*>(b.data()),
+                                     b.size());
+      return OkStatus();
+    }
+    Status SetBasicInfo(const FileBasicInfo& i) override {
+      api_->Log("SetBasicInfo " + path_ +
+                " attrs=" + std::to_string(i.file_attributes) +
+                " mtime=" + std::to_string(i.last_write_time));
+      api_->fs[path_].info = i;
+      if (i.file_attributes) api_->fs[path_].attrs = i.file_attributes;
+      return OkStatus();
+    }
+    Status Close() override {
+      api_->Log("Close " + path_);
+      api_->closed[path_] = api_->fs[path_].content;
+      return OkStatus();
+    }
+
+   private:
+    FakeWinLayerApi* api_;
+    std::string path_;
+  };
+  class Reader final : public WinFileReader {
+   public:
+    Reader(const Node& n) : n_(n) {}
+    StatusOr<FileBasicInfo> GetBasicInfo() override { return n_.info; }
+    StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
+      size_t take = std::min(n, n_.content.size() - pos_);
+      std::copy_n(n_.content.data() + pos_, take, buf);
+      pos_ += take;
+      return take;
+    }
+    Status Close() override { return OkStatus(); }
+
+   private:
+    Node n_;
+    size_t pos_ = 0;
+  };
+
+  Status EnablePrivileges(const std::vector<std::string>& names) override {
+    std::string s = "EnablePrivileges";
+    for (const auto& n : names) s += " " + n;
+    Log(s);
+    return OkStatus();
+  }
+  StatusOr<std::unique_ptr<WinFile>> CreateFile(
+      const std::string& path, const CreateOptions& o) override {
+    const char* disp[] = {"new", "open", "overwrite"};
+    const char* mode[] = {"backup", "backup-nosd", "raw"};
+    Log("CreateFile " + path + " " + disp[static_cast<int>(o.disposition)] +
+        (o.directory ? " dir " : " file ") + mode[static_cast<int>(o.mode)]);
+    if (!Has(Parent(path)) || !fs[Parent(path)].dir)
+      return NotFoundError("parent of " + path + " missing");
+    if (o.disposition == CreateDisposition::kCreateNew && Has(path))
+      return AlreadyExistsError(path + " exists");
+    if (o.disposition == CreateDisposition::kOpenExisting && !Has(path))
+      return NotFoundError(path + " missing");
+    if (o.disposition != CreateDisposition::kOpenExisting)
+      fs[path] =
+          Node{o.directory,
+               o.directory ? kFileAttributeDirectory : kFileAttributeArchive,
+               "",
+               {}};
+    return std::unique_ptr<WinFile>(new File(this, path));
+  }
+  StatusOr<std::unique_ptr<WinFileReader>> OpenForBackupRead(
+      const std::string& path) override {
+    Log("OpenForBackupRead " + path);
+    if (!Has(path)) return NotFoundError(path);
+    return std::unique_ptr<WinFileReader>(new Reader(fs[path]));
+  }
+  Status SetFileBasicInfo(const std::string& path,
+                          const FileBasicInfo& i) override {
+    Log("SetFileBasicInfo " + path +
+        " mtime=" + std::to_string(i.last_write_time));
+    if (!Has(path)) return NotFoundError(path);
+    fs[path].info = i;
+    return OkStatus();
+  }
+  Status CreateDirectory(const std::string& path) override {
+    Log("CreateDirectory " + path);
+    if (!Has(Parent(path))) return NotFoundError("parent of " + path);
+    if (Has(path)) return AlreadyExistsError(path);
+    AddDir(path);
+    return OkStatus();
+  }
+  Status CreateHardLink(const std::string& link,
+                        const std::string& existing) override {
+    Log("CreateHardLink " + link + " -> " + existing);
+    if (!Has(existing)) return NotFoundError(existing);
+    fs[link] = fs[existing];
+    return OkStatus();
+  }
+  Status Remove(const std::string& path) override {
+    Log("Remove " + path);
+    if (!Has(path)) return NotFoundError(path);
+    fs.erase(path);
+    return OkStatus();
+  }
+  Status RemoveAll(const std::string& path) override {
+    Log("RemoveAll " + path);
+    for (auto it = fs.begin(); it != fs.end();) {
+      if (it->first == path || it->first.rfind(path + "\\", 0) == 0) {
+        it = fs.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return OkStatus();
+  }
+  StatusOr<std::optional<uint32_t>> GetFileAttributes(
+      const std::string& path) override {
+    if (!Has(path)) return std::optional<uint32_t>();
+    return std::optional<uint32_t>(fs[path].attrs);
+  }
+  StatusOr<std::vector<WinTreeEntry>> ListTree(
+      const std::string& path) override {
+    Log("ListTree " + path);
+    std::vector<WinTreeEntry> out;  // std::map order is pre-order here
+    for (const auto& [p, n] : fs)
+      if (p.rfind(path + "\\", 0) == 0)
+        out.push_back({p.substr(path.size() + 1), n.attrs});
+    return out;
+  }
+  StatusOr<std::string> SddlToSecurityDescriptor(
+      const std::string& sddl) override {
+    Log("SddlToSecurityDescriptor " + sddl);
+    return "SD(" + sddl + ")";
+  }
+  StatusOr<std::string> CreateTempDirectory() override {
+    Log("CreateTempDirectory");
+    AddDir("T:\\hcs1");
+    return std::string("T:\\hcs1");
+  }
+  Status ProcessBaseImage(const std::string& layer) override {
+    Log("ProcessBaseImage " + layer);
+    return fail_process_base;
+  }
+  Status ProcessUtilityImage(const std::string& uvm) override {
+    Log("ProcessUtilityImage " + uvm);
+    return OkStatus();
+  }
+  Status ImportLayer(const std::string& layer, const std::string& folder,
+                     const std::vector<std::string>& parents) override {
+    std::string s = "ImportLayer " + layer + " " + folder;
+    for (const auto& p : parents) s += " " + p;
+    Log(s);
+    // What ImportLayer does with the transport folder is the platform's;
+    // model it as making Files\ and Hives\ appear in the layer.
+    for (const auto& [p, n] : std::map<std::string, Node>(fs))
+      if (p.rfind(folder + "\\", 0) == 0 &&
+          p.find(".$wcidirs$") == std::string::npos)
+        fs[layer + p.substr(folder.size())] = n;
+    return OkStatus();
+  }
+};
+
+// ---- entries ----------------------------------------------------------------
+
+struct Entry {
+  TarHeader h;
+  std::string data;
+};
+class StringData final : public EntryData {
+ public:
+  explicit StringData(const std::string& s) : s_(s) {}
+  StatusOr<std::span<const uint8_t>> Next() override {
+    if (done_) return std::span<const uint8_t>();
+    done_ = true;
+    if (s_.empty()) return std::span<const uint8_t>();
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s_.data()),
+                                    s_.size());
+  }
+
+ private:
+  const std::string& s_;
+  bool done_ = false;
+};
+
+Entry Dir(const std::string& name, const std::string& attrs = "16") {
+  Entry e;
+  e.h.name = name;
+  e.h.typeflag = kTypeDir;
+  e.h.mtime = 100;
+  e.h.pax = {{"MSWINDOWS.fileattr", attrs}};
+  return e;
+}
+Entry File(const std::string& name, const std::string& data,
+           PaxRecords pax = {{"MSWINDOWS.fileattr", "32"}}) {
+  Entry e;
+  e.h.name = name;
+  e.h.typeflag = kTypeReg;
+  e.h.size = static_cast<int64_t>(data.size());
+  e.h.mtime = 200;
+  e.h.pax = std::move(pax);
+  e.data = data;
+  return e;
+}
+Entry Special(const std::string& name, char type, const std::string& link,
+              PaxRecords pax = {}) {
+  Entry e;
+  e.h.name = name;
+  e.h.typeflag = type;
+  e.h.linkname = link;
+  e.h.mtime = 300;
+  e.h.pax = std::move(pax);
+  return e;
+}
+
+Status AddAll(LayerWriter* w, const std::vector<Entry>& entries) {
+  for (const auto& e : entries) {
+    StringData d(e.data);
+    WINSNAP_RETURN_IF_ERROR(w->Add(e.h, &d));
+  }
+  return OkStatus();
+}
+
+std::string Stream(BackupStreamId id, const std::string& data,
+                   const std::string& name = "") {
+  return *EncodeStreamHeader(id, static_cast<int64_t>(data.size()), name) +
+         data;
+}
+
+const int64_t kT100 = UnixToFiletime(100, 0);
+const int64_t kT200 = UnixToFiletime(200, 0);
+
+// ---- base layer
+// ---------------------------------------------------------------
+
+TEST(WindowsLayerWriterTest, BaseLayerIsWrittenStraightIntoTheFolder) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\s\\7");
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\s\\7", {}, {}));
+  const std::string rawsd("\x01\x00\x04\x80", 4);
+  ASSERT_OK(AddAll(
+      w.get(),
+      {Dir("Files"),
+       File("Files/a.txt", "hello",
+            {{"MSWINDOWS.fileattr", "33"},
+             {"MSWINDOWS.rawsd", "AQAEgA=="},
+             {"MSWINDOWS.xattr.K", "dg=="}}),
+       File("Files/a.txt:zone", "ads"),
+       File("Files/legacy.txt", "", {{"MSWINDOWS.sd", "O:BA"}}),
+       Special("Files/l", kTypeSymlink, "a.txt",
+               {{"MSWINDOWS.fileattr", "1056"}}),
+       Special("Files/j", kTypeSymlink, "C:/Windows",
+               {{"MSWINDOWS.fileattr", "1040"}, {"MSWINDOWS.mountpoint", "1"}}),
+       Special("Files/h", kTypeLink, "Files/a.txt"), Dir("UtilityVM"),
+       Dir("UtilityVM/Files"), Dir("UtilityVM/Files/EFI"),
+       Dir("UtilityVM/Files/EFI/Microsoft"),
+       Dir("UtilityVM/Files/EFI/Microsoft/Boot"),
+       File("UtilityVM/Files/EFI/Microsoft/Boot/BCD", "bcd")}));
+  ASSERT_OK_AND_ASSIGN(LayerStats st, w->Finish());
+  EXPECT_EQ(st.files, 3);
+  EXPECT_EQ(st.dirs, 6);
+  EXPECT_EQ(st.symlinks, 2);
+  EXPECT_EQ(st.hardlinks, 1);
+  EXPECT_EQ(st.streams, 1);
+  EXPECT_EQ(st.bytes, 5 + 3 + 3);
+
+  // The streams of a.txt: security, EA, data, then the ADS.
+  EXPECT_EQ(api.fs["C:\\s\\7\\Files\\a.txt"].content,
+            Stream(BackupStreamId::kSecurityData, rawsd) +
+                Stream(BackupStreamId::kEaData,
+                       *EncodeExtendedAttributes({{"K", "v"}})) +
+                Stream(BackupStreamId::kData, "hello") +
+                Stream(BackupStreamId::kAlternateData, "ads", ":zone:$DATA"));
+  EXPECT_EQ(api.fs["C:\\s\\7\\Files\\legacy.txt"].content,
+            Stream(BackupStreamId::kSecurityData, "SD(O:BA)") +
+                Stream(BackupStreamId::kData, ""));
+  EXPECT_EQ(api.fs["C:\\s\\7\\Files\\l"].content,
+            Stream(BackupStreamId::kReparseData,
+                   *EncodeReparsePoint("a.txt", false)));
+  EXPECT_EQ(api.fs["C:\\s\\7\\Files\\j"].content,
+            Stream(BackupStreamId::kReparseData,
+                   *EncodeReparsePoint("C:\\Windows", true)));
+  EXPECT_EQ(api.fs["C:\\s\\7\\Files"].content, "");  // a dir without records
+  // The pristine BCD copy gets the same stream, without security.
+  EXPECT_EQ(api.fs["C:\\s\\7\\bcd.bak"].content,
+            Stream(BackupStreamId::kData, "bcd"));
+
+  std::vector<std::string> expect = {
+      "EnablePrivileges SeBackupPrivilege SeRestorePrivilege",
+      "CreateFile C:\\s\\7\\Files new dir backup",
+      "SetBasicInfo C:\\s\\7\\Files attrs=16 mtime=" + std::to_string(kT100),
+      "Close C:\\s\\7\\Files",
+      "CreateFile C:\\s\\7\\Files\\a.txt new file backup",
+      "SetBasicInfo C:\\s\\7\\Files\\a.txt attrs=33 mtime=" +
+          std::to_string(kT200),
+      "Close C:\\s\\7\\Files\\a.txt",
+      "SddlToSecurityDescriptor O:BA",
+  };
+  ASSERT_GE(api.calls.size(), expect.size());
+  // (CreateFile of legacy.txt precedes the SDDL conversion.)
+  EXPECT_EQ(std::vector<std::string>(api.calls.begin(), api.calls.begin() + 7),
+            std::vector<std::string>(expect.begin(), expect.begin() + 7));
+  EXPECT_EQ(api.calls[8], expect[7]);
+  EXPECT_LT(api.Index("CreateFile C:\\s\\7\\Files\\j new dir backup"),
+            api.Index("CreateHardLink C:\\s\\7\\Files\\h -> "
+                      "C:\\s\\7\\Files\\a.txt"));
+  EXPECT_LT(api.Index("CreateFile C:\\s\\7\\UtilityVM\\Files\\EFI\\Microsoft\\"
+                      "Boot\\BCD new file backup"),
+            api.Index("CreateFile C:\\s\\7\\bcd.bak overwrite file "
+                      "backup-nosd"));
+  // At the end: directory times children first, then the platform calls.
+  auto tail = std::vector<std::string>(api.calls.end() - 9, api.calls.end());
+  EXPECT_EQ(
+      tail,
+      (std::vector<std::string>{
+          "SetFileBasicInfo C:\\s\\7\\UtilityVM\\Files\\EFI\\Microsoft\\"
+          "Boot mtime=" +
+              std::to_string(kT100),
+          "SetFileBasicInfo C:\\s\\7\\UtilityVM\\Files\\EFI\\Microsoft "
+          "mtime=" +
+              std::to_string(kT100),
+          "SetFileBasicInfo C:\\s\\7\\UtilityVM\\Files\\EFI mtime=" +
+              std::to_string(kT100),
+          "SetFileBasicInfo C:\\s\\7\\UtilityVM\\Files mtime=" +
+              std::to_string(kT100),
+          "SetFileBasicInfo C:\\s\\7\\UtilityVM mtime=" + std::to_string(kT100),
+          "SetFileBasicInfo C:\\s\\7\\Files\\j mtime=" +
+              std::to_string(UnixToFiletime(300, 0)),
+          "SetFileBasicInfo C:\\s\\7\\Files mtime=" + std::to_string(kT100),
+          "ProcessBaseImage C:\\s\\7",
+          "ProcessUtilityImage C:\\s\\7\\UtilityVM"}));
+}
+
+TEST(WindowsLayerWriterTest, BaseLayerRefusals) {
+  struct Case {
+    std::vector<Entry> entries;
+    std::string why;
+  } cases[] = {
+      {{Dir("Files"), File("Files/.wh.x", "")}, "cannot have tombstones"},
+      {{Dir("Files"), File("Files/a", "a"), File("Files/b:s", "s")},
+       "does not follow"},
+      {{Dir("Files"), Special("Files/d", kTypeChar, "")}, "device"},
+      {{Dir("Files"), Special("Files/l", kTypeSymlink, "../../x")}, "Files/l"},
+      {{Dir("Files"), File("Files/../x", "")}, "Files/../x"},
+      {{File("Files/nodir/a", "")}, "Files/nodir/a"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.why);
+    FakeWinLayerApi api;
+    api.AddDir("C:\\l");
+    ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+    Status s = AddAll(w.get(), c.entries);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(c.why), std::string::npos) << s;
+  }
+  // A platform failure at the end is the writer's failure.
+  FakeWinLayerApi api;
+  api.AddDir("C:\\l");
+  api.fail_process_base = FailedPreconditionError(
+      "vmcompute.dll is not available (ProcessBaseImage)");
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+  ASSERT_OK(AddAll(w.get(), {Dir("Files")}));
+  EXPECT_THAT(w->Finish(),
+              StatusIs(StatusCode::kFailedPrecondition, "vmcompute.dll"));
+}
+
+// ---- non-base layer -------------------------------------------------------
+
+TEST(WindowsLayerWriterTest, DeltaLayerGoesThroughTheTransportFormat) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\s\\3");  // nearest parent
+  api.AddDir("C:\\s\\1");  // base
+  api.AddDir("C:\\s\\1\\Files");
+  api.AddFile("C:\\s\\1\\Files\\parent.dll", "p");
+  api.AddDir("C:\\s\\3\\UtilityVM");
+  api.AddDir("C:\\s\\3\\UtilityVM\\Files");
+  api.AddDir("C:\\s\\3\\UtilityVM\\Files\\EFI");
+  api.AddFile("C:\\s\\3\\UtilityVM\\Files\\EFI\\boot.efi", "efi");
+  api.AddFile("C:\\s\\3\\UtilityVM\\Files\\gone.txt", "g");
+  api.AddDir("C:\\s\\3\\UtilityVM\\Files\\link",
+             kFileAttributeDirectory | kFileAttributeReparsePoint);
+  api.AddDir("C:\\s\\9");
+  ASSERT_OK_AND_ASSIGN(
+      auto w,
+      NewWindowsLayerWriter(&api, "C:\\s\\9", {"C:\\s\\3", "C:\\s\\1"}, {}));
+  ASSERT_OK(AddAll(
+      w.get(), {Dir("Files"),
+                File("Files/new.txt", "new", {{"MSWINDOWS.fileattr", "33"}}),
+                Dir("Files/sub"),
+                Special("Files/dlink", kTypeSymlink, "sub",
+                        {{"MSWINDOWS.fileattr", "1040"}}),
+                File("Files/.wh.old.txt", ""),
+                Special("Files/h", kTypeLink, "Files/parent.dll"),
+                Special("Files/h2", kTypeLink, "Files/new.txt"), Dir("Hives"),
+                File("Hives/System_Delta", "regf"), Dir("UtilityVM"),
+                Dir("UtilityVM/Files"), File("UtilityVM/Files/x.txt", "x"),
+                File("UtilityVM/Files/.wh.gone.txt", "")}));
+  ASSERT_OK_AND_ASSIGN(LayerStats st, w->Finish());
+  EXPECT_EQ(st.whiteouts, 2);
+  EXPECT_EQ(st.hardlinks, 2);
+
+  // Transport files: 4-byte attributes + backup stream.
+  EXPECT_EQ(api.Calls("CreateTempDirectory").size(), 1u);
+  EXPECT_GE(api.Index("CreateFile T:\\hcs1\\Files\\new.txt new file raw"), 0u);
+  EXPECT_GE(api.Index("CreateDirectory T:\\hcs1\\Files\\sub"), 0u);
+  EXPECT_GE(api.Index("CreateFile T:\\hcs1\\Files\\sub.$wcidirs$ new file raw"),
+            0u);
+  EXPECT_GE(api.Index("CreateFile T:\\hcs1\\Hives\\System_Delta new file "
+                      "backup-nosd"),
+            0u);
+  // Transport files get their times with attributes 0.
+  EXPECT_GE(api.Index("SetBasicInfo T:\\hcs1\\Files\\new.txt attrs=0 mtime=" +
+                      std::to_string(kT200)),
+            0u);
+  // The directory link's placeholder is removed, then re-made before import.
+  size_t made = api.Index("CreateDirectory T:\\hcs1\\Files\\dlink");
+  size_t rm = api.Index("Remove T:\\hcs1\\Files\\dlink");
+  size_t remake = api.LastIndex("CreateDirectory T:\\hcs1\\Files\\dlink");
+  EXPECT_LT(made, rm);
+  EXPECT_LT(rm, remake);
+  // The UtilityVM is cloned from the nearest parent: directories and reparse
+  // points copied, files linked.
+  EXPECT_GE(api.Index("CreateDirectory C:\\s\\9\\UtilityVM"), 0u);
+  EXPECT_GE(api.Index("OpenForBackupRead C:\\s\\3\\UtilityVM\\Files\\EFI"), 0u);
+  EXPECT_GE(api.Index("OpenForBackupRead C:\\s\\3\\UtilityVM\\Files\\link"),
+            0u);
+  EXPECT_GE(
+      api.Index("CreateHardLink C:\\s\\9\\UtilityVM\\Files\\EFI\\boot.efi "
+                "-> C:\\s\\3\\UtilityVM\\Files\\EFI\\boot.efi"),
+      0u);
+  // UtilityVM entries go straight into the layer; its whiteouts at once.
+  size_t x = api.Index(
+      "CreateFile C:\\s\\9\\UtilityVM\\Files\\x.txt new file "
+      "backup");
+  size_t gone = api.Index("RemoveAll C:\\s\\9\\UtilityVM\\Files\\gone.txt");
+  size_t import = api.Index("ImportLayer C:\\s\\9 T:\\hcs1 C:\\s\\3 C:\\s\\1");
+  EXPECT_LT(x, import);
+  EXPECT_LT(gone, import);
+  EXPECT_LT(remake, import);
+  // After the import: tombstones, then links, then directory times, then the
+  // UtilityVM, then the transport folder goes.
+  size_t tomb = api.Index("Remove C:\\s\\9\\Files\\old.txt");
+  size_t link1 = api.Index(
+      "CreateHardLink C:\\s\\9\\Files\\h -> C:\\s\\1\\Files\\parent.dll");
+  size_t link2 = api.Index(
+      "CreateHardLink C:\\s\\9\\Files\\h2 -> C:\\s\\9\\Files\\new.txt");
+  size_t times = api.Index("SetFileBasicInfo C:\\s\\9\\Files mtime=" +
+                           std::to_string(kT100));
+  size_t uvm = api.Index("ProcessUtilityImage C:\\s\\9\\UtilityVM");
+  size_t cleanup = api.Index("RemoveAll T:\\hcs1");
+  EXPECT_LT(import, tomb);
+  EXPECT_LT(tomb, link1);
+  EXPECT_LT(link1, link2);
+  EXPECT_LT(link2, times);
+  EXPECT_LT(times, uvm);
+  EXPECT_LT(uvm, cleanup);
+  EXPECT_EQ(api.Calls("ProcessBaseImage").size(), 0u);
+  EXPECT_FALSE(api.Has("T:\\hcs1"));
+}
+
+TEST(WindowsLayerWriterTest, DeltaLayerTransportBytes) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\p");
+  api.AddDir("C:\\l");
+  ASSERT_OK_AND_ASSIGN(auto w,
+                       NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}));
+  ASSERT_OK(AddAll(w.get(), {Dir("Files"),
+                             File("Files/a", "AB",
+                                  {{"MSWINDOWS.fileattr", "33"},
+                                   {"MSWINDOWS.rawsd", "AQI="}}),
+                             File("Files/a:s", "z"), Dir("Hives"),
+                             File("Hives/System_Delta", "regf")}));
+  ASSERT_OK(w->Finish().status());
+  // The transport content as it was when each file was closed.
+  std::string a = api.closed["T:\\hcs1\\Files\\a"];
+  std::string dir = api.closed["T:\\hcs1\\Files.$wcidirs$"];
+  std::string hive = api.closed["T:\\hcs1\\Hives\\System_Delta"];
+  EXPECT_EQ(a, Bytes({33, 0, 0, 0}) +
+                   Stream(BackupStreamId::kSecurityData, "\x01\x02") +
+                   Stream(BackupStreamId::kData, "AB") +
+                   Stream(BackupStreamId::kAlternateData, "z", ":s:$DATA"));
+  EXPECT_EQ(dir, Bytes({16, 0, 0, 0}));
+  EXPECT_EQ(hive, Stream(BackupStreamId::kData, "regf"));  // no attributes
+}
+
+TEST(WindowsLayerWriterTest, DeltaLayerRefusalsAndCleanup) {
+  struct Case {
+    std::vector<Entry> entries;
+    std::string why;
+  } cases[] = {
+      {{Dir("Hives"), File("Hives/.wh.x", "")}, "invalid tombstone"},
+      {{Dir("Files"), Special("Files/h", kTypeLink, "Files/none")},
+       "neither in this layer nor in a parent"},
+      {{Dir("Files"), Special("Files/h", kTypeLink, "Hives/x")},
+       "invalid hard link"},
+      {{Dir("UtilityVM/Files")}, "missing UtilityVM directory"},
+      {{Dir("UtilityVM")}, "has no UtilityVM\\Files"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.why);
+    FakeWinLayerApi api;
+    api.AddDir("C:\\p");
+    api.AddDir("C:\\l");
+    {
+      ASSERT_OK_AND_ASSIGN(auto w,
+                           NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}));
+      Status s = AddAll(w.get(), c.entries);
+      EXPECT_FALSE(s.ok());
+      EXPECT_NE(s.message().find(c.why), std::string::npos) << s;
+    }
+    // The abandoned writer removed its transport folder.
+    EXPECT_FALSE(api.Has("T:\\hcs1"));
+  }
+}
+
+}  // namespace
+}  // namespace winsnap::unpack
