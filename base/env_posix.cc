@@ -130,6 +130,12 @@ Status RemoveDirAt(int parent_fd, const std::string& name,
                    const std::string& path, const MountIdentity& root) {
   constexpr int kOpenFlags =
       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+  // Checked before it is opened or chmod-ed (a mount's root belongs to what
+  // is mounted), and again on the open fd below against a swap in between.
+  MountIdentity entry;
+  if (IdentityAt(parent_fd, name.c_str(), &entry) && !SameMount(entry, root)) {
+    return MountPointError(path);
+  }
   int fd = ::openat(parent_fd, name.c_str(), kOpenFlags);
   if (fd < 0 && errno == EACCES) {
     // A directory we own but cannot read: make it readable, then retry.

@@ -3,6 +3,7 @@
 #include "unpack/backup_stream.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "unpack/layer_path.h"
@@ -186,6 +187,67 @@ StatusOr<std::string> EncodeReparsePoint(std::string_view target,
   out += print16;
   out.append(2, '\0');
   return out;
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>>
+DecodeExtendedAttributes(std::string_view data) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    if (data.size() - pos < 8) return DataLossError("truncated EA entry");
+    const char* p = data.data() + pos;
+    const uint32_t next = Get32(p);
+    const size_t name_len = static_cast<uint8_t>(p[5]);
+    const size_t value_len =
+        static_cast<uint8_t>(p[6]) |
+        (static_cast<size_t>(static_cast<uint8_t>(p[7])) << 8);
+    if (8 + name_len + 1 + value_len > data.size() - pos)
+      return DataLossError("EA entry overruns its buffer");
+    out.emplace_back(std::string(p + 8, name_len),
+                     std::string(p + 8 + name_len + 1, value_len));
+    if (next == 0) break;
+    if (next < 8 + name_len + 1 + value_len || next > data.size() - pos)
+      return DataLossError("bad EA NextEntryOffset");
+    pos += next;
+  }
+  return out;
+}
+
+StatusOr<ReparsePoint> DecodeReparsePoint(std::string_view d) {
+  if (d.size() < 16) return DataLossError("truncated reparse data");
+  const uint32_t tag = Get32(d.data());
+  auto u16 = [&](size_t off) {
+    return static_cast<size_t>(static_cast<uint8_t>(d[off])) |
+           (static_cast<size_t>(static_cast<uint8_t>(d[off + 1])) << 8);
+  };
+  ReparsePoint rp;
+  size_t base;
+  if (tag == kReparseTagSymlink) {
+    base = 20;
+  } else if (tag == kReparseTagMountPoint) {
+    base = 16;
+    rp.mount_point = true;
+  } else {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", tag);
+    return UnimplementedError(std::string("reparse tag ") + buf +
+                              " is neither a symlink nor a junction");
+  }
+  if (d.size() < base) return DataLossError("truncated reparse data");
+  const size_t sub_off = u16(8), sub_len = u16(10);
+  const size_t print_off = u16(12), print_len = u16(14);
+  auto name = [&](size_t off, size_t len) -> StatusOr<std::string> {
+    if (base + off + len > d.size())
+      return DataLossError("reparse name overruns its buffer");
+    return Utf16LeToUtf8(d.substr(base + off, len));
+  };
+  if (print_len > 0) {
+    WINSNAP_ASSIGN_OR_RETURN(rp.target, name(print_off, print_len));
+  } else {
+    WINSNAP_ASSIGN_OR_RETURN(rp.target, name(sub_off, sub_len));
+    if (rp.target.rfind("\\??\\", 0) == 0) rp.target = rp.target.substr(4);
+  }
+  return rp;
 }
 
 Status BackupStreamDecoder::Feed(std::span<const uint8_t> bytes) {

@@ -78,6 +78,18 @@ StatusOr<std::string> EncodeExtendedAttributes(
 StatusOr<std::string> EncodeReparsePoint(std::string_view target,
                                          bool mount_point);
 
+// The inverse of EncodeExtendedAttributes. DataLoss for a malformed chain.
+StatusOr<std::vector<std::pair<std::string, std::string>>>
+DecodeExtendedAttributes(std::string_view data);
+
+struct ReparsePoint {
+  std::string target;  // the print name (or the substitute name without \??\)
+  bool mount_point = false;
+};
+// A symlink or junction REPARSE_DATA_BUFFER. Unimplemented for other tags,
+// DataLoss for a malformed buffer.
+StatusOr<ReparsePoint> DecodeReparsePoint(std::string_view data);
+
 // Incremental parser of a backup stream: Feed() bytes in any chunking, and
 // receive each stream's header, then its data in pieces.
 class BackupStreamDecoder {

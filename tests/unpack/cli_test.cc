@@ -74,5 +74,23 @@ TEST(CliTest, ImportImagesExportRmi) {
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
 }
 
+// --max-layer-size on import and pull: documented in --help, and a value
+// that is not a positive size is refused before the store is opened.
+TEST(CliTest, MaxLayerSizeOption) {
+  TempDir tmp;
+  const std::string bin = WINSNAP_SNAPCTL;
+  for (const char* cmd : {"import", "pull"}) {
+    auto r = RunCommand({bin, cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("--max-layer-size"), std::string::npos) << cmd;
+  }
+  for (const char* bad : {"0", "ten", "12Q", "-5", "99999999999T"}) {
+    auto r = RunCommand({bin, "--root", tmp.Sub("root"), "import",
+                         "--max-layer-size", bad, tmp.Sub("none.tar")});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("is not a positive size"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace winsnap::unpack

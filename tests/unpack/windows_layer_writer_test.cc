@@ -17,6 +17,8 @@
 
 #include "tests/testutil/status_matchers.h"
 #include "unpack/backup_stream.h"
+#include "unpack/backup_tar.h"
+#include "unpack/tar_writer.h"
 #include "unpack/windows_layer_writer.h"
 
 namespace winsnap::unpack {
@@ -565,6 +567,45 @@ TEST(WindowsLayerWriterTest, BaseLayerIsWrittenStraightIntoTheFolder) {
           "SetFileBasicInfo C:\\s\\7\\Files mtime=" + std::to_string(kT100),
           "ProcessBaseImage C:\\s\\7",
           "ProcessUtilityImage C:\\s\\7\\UtilityVM"}));
+}
+
+// What the writer hands BackupWrite, read back by the export encoder, is the
+// entry it came from (metadata records, data, streams).
+TEST(WindowsLayerWriterTest, WrittenStreamsExportBackToTheSameEntry) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\l");
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+  PaxRecords pax = {{"LIBARCHIVE.creationtime", "1650000000.5"},
+                    {"MSWINDOWS.fileattr", "33"},
+                    {"MSWINDOWS.rawsd", "AQAEgA=="},
+                    {"MSWINDOWS.xattr.K", "dg=="},
+                    {"atime", "1650000002.25"}};
+  ASSERT_OK(AddAll(w.get(), {Dir("Files"), File("Files/a.txt", "hello", pax),
+                             File("Files/a.txt:zone", "ads")}));
+  ASSERT_OK(w->Finish().status());
+  const auto& node = api.fs["C:\\l\\Files\\a.txt"];
+  StringSink sink;
+  TarWriter tw(&sink);
+  BackupTarEncoder enc(&tw, "Files/a.txt", node.info);
+  ASSERT_OK(enc.Feed(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(node.content.data()),
+      node.content.size())));
+  ASSERT_OK(enc.Finish());
+  ASSERT_OK(tw.Close());
+  // The exported tar is the same as a tar of the original entries.
+  StringSink want_sink;
+  TarWriter want(&want_sink);
+  TarHeader h = File("Files/a.txt", "hello", pax).h;
+  h.mode = 0100000;
+  ASSERT_OK(want.WriteHeader(h));
+  ASSERT_OK(want.WriteData("hello", 5));
+  TarHeader a = File("Files/a.txt:zone", "ads").h;
+  a.pax.clear();
+  a.mode = 0100000;
+  ASSERT_OK(want.WriteHeader(a));
+  ASSERT_OK(want.WriteData("ads", 3));
+  ASSERT_OK(want.Close());
+  EXPECT_EQ(Hex(sink.data()), Hex(want_sink.data()));
 }
 
 TEST(WindowsLayerWriterTest, BaseLayerRefusals) {
