@@ -117,6 +117,7 @@ int GCursorOpen(MDB_txn* t, MDB_dbi d, MDB_cursor** c) {
 
 constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr std::string_view kNextIdKey = "next_id";
+constexpr std::string_view kBackupKey = "backup_copy";
 
 std::string EncodeId(uint64_t id) {
   std::string out(8, '\0');
@@ -329,6 +330,14 @@ class LmdbReadTxn : public virtual ReadTxn {
     }
   }
 
+  StatusOr<bool> IsBackupCopy() override {
+    MDB_val k = Val(kBackupKey), v;
+    int rc = GGet(txn_, dbis_.meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    return true;
+  }
+
   Status ForEachTombstone(
       const std::function<Status(uint64_t, std::string_view)>& fn) override {
     if (!dbis_.has_tombstones) return OkStatus();
@@ -532,6 +541,10 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
     return Del(dbis_.tombstones, EncodeId(id), "mdb_del");
   }
 
+  Status ClearBackupMark() override {
+    return Del(dbis_.meta, kBackupKey, "mdb_del");
+  }
+
   Status SetSchemaVersion() {
     return Put(dbis_.meta, kSchemaVersionKey, std::to_string(kSchemaVersion),
                0);
@@ -648,7 +661,7 @@ class LmdbStore final : public Store {
         [&] { return mdb_env_copy2(env_.get(), dir.c_str(), MDB_CP_COMPACT); });
     if (rc != MDB_SUCCESS)
       return Annotate(LmdbError("mdb_env_copy2", rc).WithContext(dir));
-    return OkStatus();
+    return MarkBackup(dir);
   }
 
   uint64_t map_size() const override {
@@ -670,6 +683,32 @@ class LmdbStore final : public Store {
     uint64_t size = map_size() * 2;
     int rc = mdb_env_set_mapsize(env_.get(), size);
     if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_mapsize", rc);
+    return OkStatus();
+  }
+
+  // Marks the copy in "dir" so its first read-write open knows its next_id
+  // proves nothing about the folders it will find.
+  static Status MarkBackup(const std::string& dir) {
+    MDB_env* raw = nullptr;
+    int rc = mdb_env_create(&raw);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_create", rc);
+    UniqueEnv env(raw);
+    rc = mdb_env_set_maxdbs(env.get(), 8);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxdbs", rc);
+    rc = mdb_env_open(env.get(), dir.c_str(), MDB_NOTLS, 0600);
+    if (rc != MDB_SUCCESS)
+      return LmdbError("mdb_env_open", rc).WithContext(dir);
+    WINSNAP_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(env.get(), 0));
+    MDB_dbi meta = 0;
+    rc = mdb_dbi_open(txn.handle(), "meta", 0, &meta);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_dbi_open", rc);
+    MDB_val k = Val(kBackupKey), v = Val("1");
+    rc = mdb_put(txn.handle(), meta, &k, &v, 0);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_put", rc);
+    WINSNAP_RETURN_IF_ERROR(txn.Commit());
+    env.reset();
+    std::error_code ec;
+    std::filesystem::remove(base::JoinPath(dir, "lock.mdb"), ec);
     return OkStatus();
   }
 

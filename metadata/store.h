@@ -73,9 +73,9 @@ class Store {
   virtual uint64_t map_size() const = 0;
 
   // Writes a consistent copy of the store (one read snapshot, free pages
-  // dropped: mdb_env_copy2 with MDB_CP_COMPACT) as <dir>/data.mdb. "dir"
-  // must exist; AlreadyExists if <dir>/data.mdb does. Safe while other
-  // processes write.
+  // dropped: mdb_env_copy2 with MDB_CP_COMPACT) as <dir>/data.mdb, marked as
+  // a backup (see ReadTxn::IsBackupCopy). "dir" must exist; AlreadyExists if
+  // <dir>/data.mdb does. Safe while other processes write.
   virtual Status Backup(const std::string& dir) = 0;
 };
 
@@ -106,6 +106,10 @@ class ReadTxn {
   // committed snapshot id is smaller; a folder named by an id >= NextId()
   // can only come from a creation whose transaction never committed.
   virtual StatusOr<uint64_t> NextId() = 0;
+  // True for a store written by Store::Backup and not yet opened read-write
+  // since: its next_id may be older than the folders beside it, so it proves
+  // nothing about them.
+  virtual StatusOr<bool> IsBackupCopy() = 0;
   // Removals in progress (see WriteTxn::PutTombstone): id -> key, ascending.
   virtual Status ForEachTombstone(
       const std::function<Status(uint64_t id, std::string_view key)>& fn) = 0;
@@ -153,6 +157,8 @@ class WriteTxn : public virtual ReadTxn {
   virtual Status PutTombstone(uint64_t id, std::string_view key) = 0;
   // Drops the tombstone of "id"; OK if there is none.
   virtual Status DeleteTombstone(uint64_t id) = 0;
+  // Clears the IsBackupCopy mark.
+  virtual Status ClearBackupMark() = 0;
 };
 
 // Largest key LMDB accepts for this build (511 bytes with default LMDB).

@@ -295,6 +295,16 @@ struct Snapshotter::Impl {
       // next id means these folders and this store do not belong together
       // (e.g. a restored backup): then nothing is provably ours.
       bool ids_consistent = max_id <= next_id;
+      WINSNAP_ASSIGN_OR_RETURN(bool restored, txn.IsBackupCopy());
+      if (restored) {
+        // A restored backup's next_id predates the folders: quarantine
+        // every unrecorded one (tombstones still prove removals).
+        spdlog::warn(
+            "recovery: the store was restored from a backup; folders without "
+            "a record go to orphans/");
+        ids_consistent = false;
+        WINSNAP_RETURN_IF_ERROR(txn.ClearBackupMark());
+      }
       for (const auto& [name, id] : unrecorded) {
         std::string path = base::JoinPath(snapshots_dir, name);
         std::string why;

@@ -312,6 +312,12 @@ TEST_F(Issue12StoreTest, CheckAndBackup) {
 
   CommandResult b = Snapctl({"backup", dir_.Sub("bk")});
   ASSERT_EQ(b.exit_code, 0) << b.err;
+  // A snapshot made after the backup (its id is the backup's next_id).
+  {
+    auto sn = Open();
+    ASSERT_NE(sn, nullptr);
+    ASSERT_OK(sn->Prepare("after-backup", "base"));
+  }
   CommandResult again = Snapctl({"backup", dir_.Sub("bk")});
   EXPECT_NE(again.exit_code, 0);
   // Lose the store, restore the backup: everything is back.
@@ -323,6 +329,8 @@ TEST_F(Issue12StoreTest, CheckAndBackup) {
   EXPECT_OK(sn->Stat("base"));
   EXPECT_OK(sn->Stat("scratch"));
   EXPECT_EQ(Names(root() + "/snapshots").size(), 2u);
+  // The newer folder is quarantined, not deleted as an unfinished creation.
+  EXPECT_EQ(Names(root() + "/orphans"), std::vector<std::string>{"3"});
 }
 
 // Item 14b: a zero-byte data.mdb opened read-only says what is wrong.
