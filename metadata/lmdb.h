@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "metadata/mmap_guard.h"
 
 namespace winsnap::metadata::lmdb {
 
@@ -52,7 +53,7 @@ class Txn {
 
   static StatusOr<Txn> Begin(MDB_env* env, unsigned flags) {
     MDB_txn* t = nullptr;
-    int rc = mdb_txn_begin(env, nullptr, flags, &t);
+    int rc = Guarded([&] { return mdb_txn_begin(env, nullptr, flags, &t); });
     if (rc != MDB_SUCCESS) return LmdbError("mdb_txn_begin", rc);
     return Txn(t);
   }
@@ -62,10 +63,17 @@ class Txn {
   Status Commit(int* rc_out = nullptr) {
     MDB_txn* t = txn_;
     txn_ = nullptr;
-    int rc = mdb_txn_commit(t);
+    int rc = Guarded([&] { return mdb_txn_commit(t); });
     if (rc_out) *rc_out = rc;
     if (rc != MDB_SUCCESS) return LmdbError("mdb_txn_commit", rc);
     return OkStatus();
+  }
+  // Gives up the transaction without committing or aborting it (after a
+  // fault inside LMDB, when touching it again is unsafe). It leaks.
+  MDB_txn* Release() {
+    MDB_txn* t = txn_;
+    txn_ = nullptr;
+    return t;
   }
   void Abort() {
     if (txn_) mdb_txn_abort(txn_);

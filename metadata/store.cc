@@ -6,6 +6,13 @@
 //   children:  8-byte BE parent id => 8-byte BE child ids (DUPSORT|DUPFIXED)
 //   images:    name -> JSON image record
 //   meta:      "schema_version" -> "1", "next_id" -> decimal
+//   tombstones: 8-byte BE id -> key of a snapshot whose removal is under way
+//
+// Corruption: LMDB maps data.mdb and follows page numbers and node offsets
+// it reads from the file. Before mapping, Open checks the file against its
+// meta pages (magic, version, page size, last page inside the file), and
+// every value handed out is checked to lie inside the file, so a damaged
+// store gives DataLoss naming the file instead of a SIGBUS past its end.
 //
 // Thread-safety: txn_mu_ is held shared by every transaction of this process
 // and exclusively while the map is resized, because mdb_env_set_mapsize
@@ -15,15 +22,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <utility>
 
 #include "metadata/lmdb.h"
+#include "metadata/mmap_guard.h"
 
 namespace winsnap::metadata {
 
+using lmdb::Guarded;
+using lmdb::kMdbFaulted;
 using lmdb::LmdbError;
 using lmdb::Txn;
 using lmdb::UniqueCursor;
@@ -34,6 +48,11 @@ using json = nlohmann::json;
 
 namespace lmdb {
 Status LmdbError(std::string_view function, int rc) {
+  if (rc == kMdbFaulted) {
+    return DataLossError(std::string(function) +
+                         ": memory fault while reading the mapped data file "
+                         "(it is damaged)");
+  }
   std::string m(function);
   m += ": ";
   m += mdb_strerror(rc);
@@ -76,8 +95,29 @@ Status LmdbError(std::string_view function, int rc) {
 
 namespace {
 
+// LMDB calls that read the map, run under the fault guard (mmap_guard.h).
+int GGet(MDB_txn* t, MDB_dbi d, MDB_val* k, MDB_val* v) {
+  return Guarded([&] { return mdb_get(t, d, k, v); });
+}
+int GCursorGet(MDB_cursor* c, MDB_val* k, MDB_val* v, MDB_cursor_op op) {
+  return Guarded([&] { return mdb_cursor_get(c, k, v, op); });
+}
+int GPut(MDB_txn* t, MDB_dbi d, MDB_val* k, MDB_val* v, unsigned flags) {
+  return Guarded([&] { return mdb_put(t, d, k, v, flags); });
+}
+int GDel(MDB_txn* t, MDB_dbi d, MDB_val* k, MDB_val* v) {
+  return Guarded([&] { return mdb_del(t, d, k, v); });
+}
+int GDbiOpen(MDB_txn* t, const char* name, unsigned flags, MDB_dbi* dbi) {
+  return Guarded([&] { return mdb_dbi_open(t, name, flags, dbi); });
+}
+int GCursorOpen(MDB_txn* t, MDB_dbi d, MDB_cursor** c) {
+  return Guarded([&] { return mdb_cursor_open(t, d, c); });
+}
+
 constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr std::string_view kNextIdKey = "next_id";
+constexpr std::string_view kBackupKey = "backup_copy";
 
 std::string EncodeId(uint64_t id) {
   std::string out(8, '\0');
@@ -176,20 +216,39 @@ StatusOr<ImageRecord> DecodeImage(std::string_view name,
 
 struct Dbis {
   MDB_dbi snapshots = 0, ids = 0, children = 0, images = 0, meta = 0;
+  MDB_dbi tombstones = 0;
+  bool has_tombstones = false;  // false: a read-only open of an older store
 };
+
+// What a value returned by LMDB may point into: the map, up to the end of
+// the file as it was when the transaction began. Values outside the map
+// (a write transaction's dirty pages) are in our heap and always fine.
+struct Bounds {
+  const char* map = nullptr;
+  uint64_t map_size = 0;
+  uint64_t file_size = 0;
+  const std::string* file = nullptr;
+};
+
+std::string RepairHint() {
+  return "the store is damaged; run `snapctl check`, then restore <root>/meta "
+         "from a `snapctl backup` copy";
+}
 
 class LmdbReadTxn : public virtual ReadTxn {
  public:
-  LmdbReadTxn(MDB_txn* txn, const Dbis& dbis) : txn_(txn), dbis_(dbis) {}
+  LmdbReadTxn(MDB_txn* txn, const Dbis& dbis, const Bounds& bounds = {})
+      : txn_(txn), dbis_(dbis), bounds_(bounds) {}
 
   StatusOr<std::optional<SnapshotRecord>> GetSnapshot(
       std::string_view key) override {
     if (key.empty() || key.size() > MaxKeySize())
       return std::optional<SnapshotRecord>();
     MDB_val k = Val(key), v;
-    int rc = mdb_get(txn_, dbis_.snapshots, &k, &v);
+    int rc = GGet(txn_, dbis_.snapshots, &k, &v);
     if (rc == MDB_NOTFOUND) return std::optional<SnapshotRecord>();
     if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    WINSNAP_RETURN_IF_ERROR(CheckVal(v));
     WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord r, DecodeSnapshot(key, View(v)));
     return std::optional<SnapshotRecord>(std::move(r));
   }
@@ -197,25 +256,27 @@ class LmdbReadTxn : public virtual ReadTxn {
   StatusOr<std::optional<std::string>> KeyForId(uint64_t id) override {
     std::string ek = EncodeId(id);
     MDB_val k = Val(ek), v;
-    int rc = mdb_get(txn_, dbis_.ids, &k, &v);
+    int rc = GGet(txn_, dbis_.ids, &k, &v);
     if (rc == MDB_NOTFOUND) return std::optional<std::string>();
     if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    WINSNAP_RETURN_IF_ERROR(CheckVal(v));
     return std::optional<std::string>(std::string(View(v)));
   }
 
   StatusOr<std::vector<uint64_t>> ChildIds(uint64_t id) override {
     std::vector<uint64_t> out;
     MDB_cursor* raw = nullptr;
-    int rc = mdb_cursor_open(txn_, dbis_.children, &raw);
+    int rc = GCursorOpen(txn_, dbis_.children, &raw);
     if (rc != MDB_SUCCESS) return LmdbError("mdb_cursor_open", rc);
     UniqueCursor cur(raw);
     std::string ek = EncodeId(id);
     MDB_val k = Val(ek), v;
-    rc = mdb_cursor_get(cur.get(), &k, &v, MDB_SET_KEY);
+    rc = GCursorGet(cur.get(), &k, &v, MDB_SET_KEY);
     while (rc == MDB_SUCCESS) {
+      WINSNAP_RETURN_IF_ERROR(CheckVal(v));
       WINSNAP_ASSIGN_OR_RETURN(uint64_t child, DecodeId(View(v)));
       out.push_back(child);
-      rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT_DUP);
+      rc = GCursorGet(cur.get(), &k, &v, MDB_NEXT_DUP);
     }
     if (rc != MDB_NOTFOUND) return LmdbError("mdb_cursor_get", rc);
     return out;
@@ -235,9 +296,10 @@ class LmdbReadTxn : public virtual ReadTxn {
     if (name.empty() || name.size() > MaxKeySize())
       return std::optional<ImageRecord>();
     MDB_val k = Val(name), v;
-    int rc = mdb_get(txn_, dbis_.images, &k, &v);
+    int rc = GGet(txn_, dbis_.images, &k, &v);
     if (rc == MDB_NOTFOUND) return std::optional<ImageRecord>();
     if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    WINSNAP_RETURN_IF_ERROR(CheckVal(v));
     WINSNAP_ASSIGN_OR_RETURN(ImageRecord r, DecodeImage(name, View(v)));
     return std::optional<ImageRecord>(std::move(r));
   }
@@ -251,30 +313,120 @@ class LmdbReadTxn : public virtual ReadTxn {
                    });
   }
 
+  StatusOr<uint64_t> NextId() override {
+    MDB_val k = Val(kNextIdKey), v;
+    int rc = GGet(txn_, dbis_.meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return uint64_t{1};
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    WINSNAP_RETURN_IF_ERROR(CheckVal(v));
+    std::string s(View(v));
+    try {
+      size_t pos = 0;
+      uint64_t n = std::stoull(s, &pos);
+      if (pos != s.size() || n == 0) throw std::invalid_argument(s);
+      return n;
+    } catch (const std::exception&) {
+      return DataLossError("corrupt next_id \"" + s + "\"");
+    }
+  }
+
+  StatusOr<bool> IsBackupCopy() override {
+    MDB_val k = Val(kBackupKey), v;
+    int rc = GGet(txn_, dbis_.meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
+    return true;
+  }
+
+  Status ForEachTombstone(
+      const std::function<Status(uint64_t, std::string_view)>& fn) override {
+    if (!dbis_.has_tombstones) return OkStatus();
+    return ForEach(dbis_.tombstones,
+                   [&](std::string_view k, std::string_view v) -> Status {
+                     WINSNAP_ASSIGN_OR_RETURN(uint64_t id, DecodeId(k));
+                     return fn(id, v);
+                   });
+  }
+
+  Status ForEachSnapshotEntry(
+      const std::function<Status(
+          std::string_view, const StatusOr<SnapshotRecord>&)>& fn) override {
+    return ForEach(dbis_.snapshots,
+                   [&](std::string_view k, std::string_view v) -> Status {
+                     return fn(k, DecodeSnapshot(k, v));
+                   });
+  }
+
+  Status ForEachImageEntry(
+      const std::function<Status(std::string_view,
+                                 const StatusOr<ImageRecord>&)>& fn) override {
+    return ForEach(dbis_.images,
+                   [&](std::string_view k, std::string_view v) -> Status {
+                     return fn(k, DecodeImage(k, v));
+                   });
+  }
+
+  Status ForEachIdEntry(
+      const std::function<Status(const StatusOr<uint64_t>&, std::string_view)>&
+          fn) override {
+    return ForEach(dbis_.ids,
+                   [&](std::string_view k, std::string_view v) -> Status {
+                     return fn(DecodeId(k), v);
+                   });
+  }
+
+  Status ForEachChildEntry(
+      const std::function<Status(const StatusOr<uint64_t>&,
+                                 const StatusOr<uint64_t>&)>& fn) override {
+    return ForEach(dbis_.children,
+                   [&](std::string_view k, std::string_view v) -> Status {
+                     return fn(DecodeId(k), DecodeId(v));
+                   });
+  }
+
  protected:
   Status ForEach(
       MDB_dbi dbi,
       const std::function<Status(std::string_view, std::string_view)>& fn) {
     MDB_cursor* raw = nullptr;
-    int rc = mdb_cursor_open(txn_, dbi, &raw);
+    int rc = GCursorOpen(txn_, dbi, &raw);
     if (rc != MDB_SUCCESS) return LmdbError("mdb_cursor_open", rc);
     UniqueCursor cur(raw);
     MDB_val k, v;
-    for (rc = mdb_cursor_get(cur.get(), &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-         rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT)) {
+    for (rc = GCursorGet(cur.get(), &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = GCursorGet(cur.get(), &k, &v, MDB_NEXT)) {
+      WINSNAP_RETURN_IF_ERROR(CheckVal(k));
+      WINSNAP_RETURN_IF_ERROR(CheckVal(v));
       WINSNAP_RETURN_IF_ERROR(fn(View(k), View(v)));
     }
     if (rc != MDB_NOTFOUND) return LmdbError("mdb_cursor_get", rc);
     return OkStatus();
   }
 
+  // DataLoss unless "v" lies inside the file (see Bounds).
+  Status CheckVal(const MDB_val& v) const {
+    if (bounds_.map == nullptr || v.mv_size == 0) return OkStatus();
+    const char* p = static_cast<const char*>(v.mv_data);
+    if (p < bounds_.map || p >= bounds_.map + bounds_.map_size)
+      return OkStatus();
+    uint64_t off = static_cast<uint64_t>(p - bounds_.map);
+    if (off + v.mv_size <= bounds_.file_size) return OkStatus();
+    return DataLossError(
+        "a record of " + std::to_string(v.mv_size) + " bytes at offset " +
+        std::to_string(off) + " runs past the end of " +
+        (bounds_.file ? *bounds_.file : std::string("data.mdb")) + " (" +
+        std::to_string(bounds_.file_size) + " bytes)");
+  }
+
   MDB_txn* txn_;
   Dbis dbis_;
+  Bounds bounds_;
 };
 
 class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
  public:
   using LmdbReadTxn::LmdbReadTxn;
+  using LmdbReadTxn::NextId;
 
   // Set when an LMDB call failed with MDB_MAP_FULL, so Update() grows the
   // map and retries even if the callback turned the error into another one.
@@ -352,7 +504,7 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
       if (parent) {
         std::string pk = EncodeId(parent->id);
         MDB_val k = Val(pk), v = Val(id_key);
-        int rc = mdb_del(txn_, dbis_.children, &k, &v);
+        int rc = GDel(txn_, dbis_.children, &k, &v);
         if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return Fail("mdb_del", rc);
       }
     }
@@ -373,12 +525,24 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
                            "\" does not exist");
     }
     MDB_val k = Val(name);
-    int rc = mdb_del(txn_, dbis_.images, &k, nullptr);
+    int rc = GDel(txn_, dbis_.images, &k, nullptr);
     if (rc == MDB_NOTFOUND)
       return NotFoundError("image \"" + std::string(name) +
                            "\" does not exist");
     if (rc != MDB_SUCCESS) return Fail("mdb_del", rc);
     return OkStatus();
+  }
+
+  Status PutTombstone(uint64_t id, std::string_view key) override {
+    return Put(dbis_.tombstones, EncodeId(id), key, 0);
+  }
+
+  Status DeleteTombstone(uint64_t id) override {
+    return Del(dbis_.tombstones, EncodeId(id), "mdb_del");
+  }
+
+  Status ClearBackupMark() override {
+    return Del(dbis_.meta, kBackupKey, "mdb_del");
   }
 
   Status SetSchemaVersion() {
@@ -395,7 +559,7 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value,
              unsigned flags) {
     MDB_val k = Val(key), v = Val(value);
-    int rc = mdb_put(txn_, dbi, &k, &v, flags);
+    int rc = GPut(txn_, dbi, &k, &v, flags);
     if (rc == MDB_KEYEXIST) return AlreadyExistsError("key exists");
     if (rc != MDB_SUCCESS) return Fail("mdb_put", rc);
     return OkStatus();
@@ -403,25 +567,9 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
 
   Status Del(MDB_dbi dbi, std::string_view key, std::string_view fn) {
     MDB_val k = Val(key);
-    int rc = mdb_del(txn_, dbi, &k, nullptr);
+    int rc = GDel(txn_, dbi, &k, nullptr);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return Fail(fn, rc);
     return OkStatus();
-  }
-
-  StatusOr<uint64_t> NextId() {
-    MDB_val k = Val(kNextIdKey), v;
-    int rc = mdb_get(txn_, dbis_.meta, &k, &v);
-    if (rc == MDB_NOTFOUND) return uint64_t{1};
-    if (rc != MDB_SUCCESS) return LmdbError("mdb_get", rc);
-    std::string s(View(v));
-    try {
-      size_t pos = 0;
-      uint64_t n = std::stoull(s, &pos);
-      if (pos != s.size() || n == 0) throw std::invalid_argument(s);
-      return n;
-    } catch (const std::exception&) {
-      return DataLossError("corrupt next_id \"" + s + "\"");
-    }
   }
 
   Status SetNextId(uint64_t n) {
@@ -433,53 +581,87 @@ class LmdbWriteTxn final : public LmdbReadTxn, public WriteTxn {
 
 class LmdbStore final : public Store {
  public:
-  LmdbStore(UniqueEnv env, Dbis dbis, bool read_only)
-      : env_(std::move(env)), dbis_(dbis), read_only_(read_only) {}
+  LmdbStore(UniqueEnv env, Dbis dbis, bool read_only, std::string data_file)
+      : env_(std::move(env)),
+        dbis_(dbis),
+        read_only_(read_only),
+        data_file_(std::move(data_file)) {}
 
   Status View(const std::function<Status(ReadTxn&)>& fn) override {
     for (int attempt = 0;; ++attempt) {
       std::shared_lock lock(txn_mu_);
       MDB_txn* raw = nullptr;
-      int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
+      int rc = Guarded(
+          [&] { return mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw); });
       if (rc == MDB_MAP_RESIZED && attempt < 5) {
         lock.unlock();
         WINSNAP_RETURN_IF_ERROR(AdoptMapSize());
         continue;
       }
-      if (rc != MDB_SUCCESS) return LmdbError("mdb_txn_begin", rc);
+      if (rc != MDB_SUCCESS) return Annotate(LmdbError("mdb_txn_begin", rc));
       Txn txn(raw);
-      LmdbReadTxn r(txn.handle(), dbis_);
-      return fn(r);
+      LmdbReadTxn r(txn.handle(), dbis_, CurrentBounds());
+      return Annotate(fn(r));
     }
   }
 
   Status Update(const std::function<Status(WriteTxn&)>& fn) override {
     if (read_only_) return PermissionDeniedError("the store is open read-only");
+    if (broken_) {
+      return DataLossError(data_file_ +
+                           ": an earlier write faulted on damaged pages; " +
+                           RepairHint());
+    }
     for (int attempt = 0;; ++attempt) {
       bool grow = false;
       {
         std::shared_lock lock(txn_mu_);
         MDB_txn* raw = nullptr;
-        int rc = mdb_txn_begin(env_.get(), nullptr, 0, &raw);
+        int rc = Guarded(
+            [&] { return mdb_txn_begin(env_.get(), nullptr, 0, &raw); });
         if (rc == MDB_MAP_RESIZED && attempt < 5) {
           lock.unlock();
           WINSNAP_RETURN_IF_ERROR(AdoptMapSize());
           continue;
         }
-        if (rc != MDB_SUCCESS) return LmdbError("mdb_txn_begin", rc);
+        if (rc != MDB_SUCCESS) return Annotate(LmdbError("mdb_txn_begin", rc));
         Txn txn(raw);
-        LmdbWriteTxn w(txn.handle(), dbis_);
+        LmdbWriteTxn w(txn.handle(), dbis_, CurrentBounds());
+        const int64_t faults = lmdb::FaultCount();
         Status s = fn(w);
-        if (s.ok()) {
+        if (s.ok() && lmdb::FaultCount() == faults) {
           int commit_rc = 0;
           s = txn.Commit(&commit_rc);
           if (commit_rc == MDB_MAP_FULL) grow = true;
+          if (commit_rc == kMdbFaulted) broken_ = true;
+        }
+        if (lmdb::FaultCount() != faults) {
+          // LMDB's state for this transaction is unknown after a fault
+          // inside it: never abort or reuse it (that may touch the damage
+          // again); leak it, and refuse further writes in this process.
+          broken_ = true;
+          txn.Release();
+          if (s.ok()) s = LmdbError("mdb_put", kMdbFaulted);
+          return Annotate(s);
         }
         if (w.map_full()) grow = true;
-        if (!grow || attempt >= 30) return s;
+        if (!grow || attempt >= 30) return Annotate(s);
       }
       WINSNAP_RETURN_IF_ERROR(GrowMap());
     }
+  }
+
+  Status Backup(const std::string& dir) override {
+    std::string dest = base::JoinPath(dir, "data.mdb");
+    std::error_code ec;
+    if (std::filesystem::exists(dest, ec))
+      return AlreadyExistsError(dest + " already exists");
+    std::shared_lock lock(txn_mu_);
+    int rc = Guarded(
+        [&] { return mdb_env_copy2(env_.get(), dir.c_str(), MDB_CP_COMPACT); });
+    if (rc != MDB_SUCCESS)
+      return Annotate(LmdbError("mdb_env_copy2", rc).WithContext(dir));
+    return MarkBackup(dir);
   }
 
   uint64_t map_size() const override {
@@ -504,14 +686,119 @@ class LmdbStore final : public Store {
     return OkStatus();
   }
 
+  // Marks the copy in "dir" so its first read-write open knows its next_id
+  // proves nothing about the folders it will find.
+  static Status MarkBackup(const std::string& dir) {
+    MDB_env* raw = nullptr;
+    int rc = mdb_env_create(&raw);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_create", rc);
+    UniqueEnv env(raw);
+    rc = mdb_env_set_maxdbs(env.get(), 8);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxdbs", rc);
+    rc = mdb_env_open(env.get(), dir.c_str(), MDB_NOTLS, 0600);
+    if (rc != MDB_SUCCESS)
+      return LmdbError("mdb_env_open", rc).WithContext(dir);
+    WINSNAP_ASSIGN_OR_RETURN(Txn txn, Txn::Begin(env.get(), 0));
+    MDB_dbi meta = 0;
+    rc = mdb_dbi_open(txn.handle(), "meta", 0, &meta);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_dbi_open", rc);
+    MDB_val k = Val(kBackupKey), v = Val("1");
+    rc = mdb_put(txn.handle(), meta, &k, &v, 0);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_put", rc);
+    WINSNAP_RETURN_IF_ERROR(txn.Commit());
+    env.reset();
+    std::error_code ec;
+    std::filesystem::remove(base::JoinPath(dir, "lock.mdb"), ec);
+    return OkStatus();
+  }
+
+  Bounds CurrentBounds() const {
+    Bounds b;
+    MDB_envinfo info;
+    if (mdb_env_info(env_.get(), &info) != MDB_SUCCESS) return b;
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(data_file_, ec);
+    if (ec) return b;
+    b.map = static_cast<const char*>(info.me_mapaddr);
+    b.map_size = info.me_mapsize;
+    b.file_size = size;
+    b.file = &data_file_;
+    return b;
+  }
+
+  // DataLoss errors name the file and say what to do.
+  Status Annotate(Status s) const {
+    if (s.code() != StatusCode::kDataLoss) return s;
+    if (s.message().find(data_file_) != std::string::npos) return s;
+    return DataLossError(data_file_ + ": " + s.message() + "; " + RepairHint());
+  }
+
   UniqueEnv env_;
   Dbis dbis_;
   bool read_only_;
+  std::string data_file_;
+  std::atomic<bool> broken_{false};
   std::shared_mutex txn_mu_;
 };
 
+// LMDB 0.9 file header, as mdb.c lays it out on a 64-bit build: each of
+// the first two pages is a page header (pgno 8, pad 2, flags 2, lower 2,
+// upper 2 = 16 bytes) followed by MDB_meta: magic u32, version u32,
+// address 8, mapsize 8, two MDB_db of 48 bytes (the first's md_pad holds
+// the page size), last_pg 8, txnid 8.
+constexpr uint32_t kLmdbMagic = 0xBEEFC0DE;
+constexpr size_t kMetaMagicOff = 16, kMetaVersionOff = 20, kMetaPsizeOff = 40,
+                 kMetaLastPgOff = 136, kMetaTxnIdOff = 144, kMetaEnd = 152;
+
+struct MetaPage {
+  bool valid = false;
+  uint32_t psize = 0;
+  uint64_t last_pg = 0, txnid = 0;
+};
+
+MetaPage ParseMeta(const std::string& buf, size_t at) {
+  MetaPage m;
+  if (buf.size() < at + kMetaEnd) return m;
+  uint32_t magic = 0, version = 0;
+  std::memcpy(&magic, buf.data() + at + kMetaMagicOff, 4);
+  std::memcpy(&version, buf.data() + at + kMetaVersionOff, 4);
+  std::memcpy(&m.psize, buf.data() + at + kMetaPsizeOff, 4);
+  std::memcpy(&m.last_pg, buf.data() + at + kMetaLastPgOff, 8);
+  std::memcpy(&m.txnid, buf.data() + at + kMetaTxnIdOff, 8);
+  m.valid = magic == kLmdbMagic && version == 1 && m.psize >= 512 &&
+            m.psize <= (1u << 16) && (m.psize & (m.psize - 1)) == 0;
+  return m;
+}
+
+// Checks data.mdb against its meta pages before LMDB maps it: a page past
+// the end of the file would be a SIGBUS, not an error, once mapped.
+Status CheckDataFile(const std::string& file, uint64_t size) {
+  if (sizeof(void*) != 8) return OkStatus();  // layout above is 64-bit
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return OkStatus();  // mdb_env_open reports it
+  std::string buf(size_t{2} << 16, '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+  buf.resize(static_cast<size_t>(in.gcount()));
+  MetaPage m0 = ParseMeta(buf, 0);
+  if (!m0.valid) {
+    return DataLossError(file +
+                         ": not an LMDB data file (bad header in page 0); " +
+                         RepairHint());
+  }
+  MetaPage m1 = ParseMeta(buf, m0.psize);
+  const MetaPage& m = (m1.valid && m1.txnid > m0.txnid) ? m1 : m0;
+  uint64_t need = (m.last_pg + 1) * static_cast<uint64_t>(m.psize);
+  if (m.last_pg >= (uint64_t{1} << 40) || need > size) {
+    return DataLossError(file + " is truncated or damaged: its header names " +
+                         std::to_string(m.last_pg + 1) + " pages of " +
+                         std::to_string(m.psize) + " bytes but the file has " +
+                         std::to_string(size) + " bytes; " + RepairHint());
+  }
+  return OkStatus();
+}
+
 Status OpenDbi(MDB_txn* txn, const char* name, unsigned flags, MDB_dbi* dbi) {
-  int rc = mdb_dbi_open(txn, name, flags, dbi);
+  int rc = GDbiOpen(txn, name, flags, dbi);
   if (rc == MDB_NOTFOUND) {
     return NotFoundError(std::string("database \"") + name +
                          "\" is missing: not a winsnap store");
@@ -538,17 +825,35 @@ size_t MaxKeySize() {
   return size;
 }
 
-StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
-                                             const StoreOptions& options) {
+namespace {
+StatusOr<std::unique_ptr<Store>> OpenLmdb(const std::string& dir,
+                                          const StoreOptions& options) {
   base::Env* env = options.env ? options.env : base::Env::Default();
   std::string data_file = base::JoinPath(dir, "data.mdb");
+  std::error_code ec;
+  bool exists = env->Exists(data_file);
+  uint64_t size = exists ? std::filesystem::file_size(data_file, ec) : 0;
+  if (ec) {
+    return ErrnoError("stat", ec.value(), data_file);
+  }
   if (options.read_only) {
-    if (!env->Exists(data_file)) {
+    if (!exists) {
       return NotFoundError("no winsnap store at " + dir);
     }
-  } else {
+    if (size == 0) {
+      return DataLossError(data_file +
+                           " is empty (0 bytes): the store was truncated; "
+                           "restore <root>/meta from a `snapctl backup` copy");
+    }
+  } else if (!exists || size == 0) {
+    if (!options.create_if_missing) {
+      return FailedPreconditionError(
+          "metadata " + data_file + (exists ? " is empty" : " is missing") +
+          " and creating a new store was not allowed");
+    }
     WINSNAP_RETURN_IF_ERROR(env->CreateDirs(dir));
   }
+  if (size > 0) WINSNAP_RETURN_IF_ERROR(CheckDataFile(data_file, size));
 
   MDB_env* raw = nullptr;
   int rc = mdb_env_create(&raw);
@@ -563,30 +868,65 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
     if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_mapsize", rc);
   }
   unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
-  rc = mdb_env_open(menv.get(), dir.c_str(), flags, 0600);
-  if (rc != MDB_SUCCESS) return LmdbError("mdb_env_open", rc).WithContext(dir);
+  rc = Guarded(
+      [&] { return mdb_env_open(menv.get(), dir.c_str(), flags, 0600); });
+  if (rc != MDB_SUCCESS) {
+    Status s = LmdbError("mdb_env_open", rc).WithContext(data_file);
+    if (s.code() == StatusCode::kDataLoss)
+      return DataLossError(s.message() + "; " + RepairHint());
+    return s;
+  }
   // The file may already be larger than our initial guess (another process
   // grew it); adopt the size in the file in that case.
   rc = mdb_env_set_mapsize(menv.get(), 0);
   if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_mapsize", rc);
 
   Dbis dbis;
-  unsigned create = options.read_only ? 0 : MDB_CREATE;
+  // An existing file that lost its databases is damaged, not new: create
+  // them only in a fresh file, or when the caller allows a new store.
+  const bool fresh = size == 0;
+  const bool may_create =
+      !options.read_only && (fresh || options.create_if_missing);
+  unsigned create = may_create ? MDB_CREATE : 0;
+  MDB_txn* open_txn = nullptr;
+  auto open_dbi = [&](const char* name, unsigned flags,
+                      MDB_dbi* dbi) -> Status {
+    Status s = OpenDbi(open_txn, name, flags, dbi);
+    if (s.code() == StatusCode::kNotFound && !fresh) {
+      return DataLossError(data_file + ": database \"" + name +
+                           "\" is missing from an existing store; " +
+                           RepairHint());
+    }
+    return s;
+  };
   WINSNAP_ASSIGN_OR_RETURN(
       Txn txn, Txn::Begin(menv.get(), options.read_only ? MDB_RDONLY : 0));
-  WINSNAP_RETURN_IF_ERROR(OpenDbi(txn.handle(), "meta", create, &dbis.meta));
-  WINSNAP_RETURN_IF_ERROR(
-      OpenDbi(txn.handle(), "snapshots", create, &dbis.snapshots));
-  WINSNAP_RETURN_IF_ERROR(OpenDbi(txn.handle(), "ids", create, &dbis.ids));
-  WINSNAP_RETURN_IF_ERROR(OpenDbi(txn.handle(), "children",
-                                  create | MDB_DUPSORT | MDB_DUPFIXED,
-                                  &dbis.children));
-  WINSNAP_RETURN_IF_ERROR(
-      OpenDbi(txn.handle(), "images", create, &dbis.images));
+  open_txn = txn.handle();
+  WINSNAP_RETURN_IF_ERROR(open_dbi("meta", create, &dbis.meta));
+  WINSNAP_RETURN_IF_ERROR(open_dbi("snapshots", create, &dbis.snapshots));
+  WINSNAP_RETURN_IF_ERROR(open_dbi("ids", create, &dbis.ids));
+  WINSNAP_RETURN_IF_ERROR(open_dbi(
+      "children", create | MDB_DUPSORT | MDB_DUPFIXED, &dbis.children));
+  WINSNAP_RETURN_IF_ERROR(open_dbi("images", create, &dbis.images));
+  if (!options.read_only) create = MDB_CREATE;
+  // Added after schema version 1 shipped; older stores gain it on their
+  // first read-write open, and a read-only open of one treats it as empty.
+  Status ts = OpenDbi(txn.handle(), "tombstones", create, &dbis.tombstones);
+  if (ts.ok()) {
+    dbis.has_tombstones = true;
+  } else if (!(options.read_only && ts.code() == StatusCode::kNotFound)) {
+    return ts;
+  }
 
   MDB_val k = Val(kSchemaVersionKey), v;
-  rc = mdb_get(txn.handle(), dbis.meta, &k, &v);
+  rc = GGet(txn.handle(), dbis.meta, &k, &v);
   if (rc == MDB_NOTFOUND) {
+    if (!fresh && !may_create) {
+      return DataLossError(data_file +
+                           ": the schema version is missing from an existing "
+                           "store; " +
+                           RepairHint());
+    }
     if (options.read_only)
       return NotFoundError("store at " + dir + " has no schema version yet");
     LmdbWriteTxn w(txn.handle(), dbis);
@@ -602,7 +942,21 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   // Commit (read-only txns too) so the dbi handles stay valid for the env.
   WINSNAP_RETURN_IF_ERROR(txn.Commit());
   return std::unique_ptr<Store>(
-      new LmdbStore(std::move(menv), dbis, options.read_only));
+      new LmdbStore(std::move(menv), dbis, options.read_only, data_file));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
+                                             const StoreOptions& options) {
+  auto store = OpenLmdb(dir, options);
+  if (store.ok() || store.status().code() != StatusCode::kDataLoss)
+    return store;
+  std::string data_file = base::JoinPath(dir, "data.mdb");
+  if (store.status().message().find(data_file) != std::string::npos)
+    return store;
+  return DataLossError(data_file + ": " + store.status().message() + "; " +
+                       RepairHint());
 }
 
 }  // namespace winsnap::metadata

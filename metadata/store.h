@@ -39,6 +39,10 @@ struct StoreOptions {
   // Open without write access: no recovery, no schema initialization, fails
   // with NotFound if the store was never created. Other processes may write.
   bool read_only = false;
+  // Read-write only: create a new store when <dir>/data.mdb is missing or
+  // empty. When false, such an open fails with FailedPrecondition instead,
+  // so a lost store is never silently replaced.
+  bool create_if_missing = true;
   // Initial LMDB map size; the map doubles whenever a write hits
   // MDB_MAP_FULL, so this only needs to be a guess.
   uint64_t initial_map_size = 64ull << 20;
@@ -67,6 +71,12 @@ class Store {
 
   // Current LMDB map size in bytes (for tests and metrics).
   virtual uint64_t map_size() const = 0;
+
+  // Writes a consistent copy of the store (one read snapshot, free pages
+  // dropped: mdb_env_copy2 with MDB_CP_COMPACT) as <dir>/data.mdb, marked as
+  // a backup (see ReadTxn::IsBackupCopy). "dir" must exist; AlreadyExists if
+  // <dir>/data.mdb does. Safe while other processes write.
+  virtual Status Backup(const std::string& dir) = 0;
 };
 
 // Read access inside View() or Update().
@@ -91,6 +101,36 @@ class ReadTxn {
       std::string_view name) = 0;
   virtual Status ForEachImage(
       const std::function<Status(const ImageRecord&)>& fn) = 0;
+
+  // The id the next AllocateId() will return (1 for a new store). Every
+  // committed snapshot id is smaller; a folder named by an id >= NextId()
+  // can only come from a creation whose transaction never committed.
+  virtual StatusOr<uint64_t> NextId() = 0;
+  // True for a store written by Store::Backup and not yet opened read-write
+  // since: its next_id may be older than the folders beside it, so it proves
+  // nothing about them.
+  virtual StatusOr<bool> IsBackupCopy() = 0;
+  // Removals in progress (see WriteTxn::PutTombstone): id -> key, ascending.
+  virtual Status ForEachTombstone(
+      const std::function<Status(uint64_t id, std::string_view key)>& fn) = 0;
+
+  // Raw walks for consistency checks (snapctl check): every entry is passed
+  // on, with its decoding error instead of stopping at the first one.
+  virtual Status ForEachSnapshotEntry(
+      const std::function<Status(std::string_view key,
+                                 const StatusOr<SnapshotRecord>& record)>&
+          fn) = 0;
+  virtual Status ForEachImageEntry(
+      const std::function<Status(std::string_view name,
+                                 const StatusOr<ImageRecord>& record)>& fn) = 0;
+  // ids index entries; id is an error if the stored id does not decode.
+  virtual Status ForEachIdEntry(
+      const std::function<Status(const StatusOr<uint64_t>& id,
+                                 std::string_view key)>& fn) = 0;
+  // children index entries (parent id, child id).
+  virtual Status ForEachChildEntry(
+      const std::function<Status(const StatusOr<uint64_t>& parent,
+                                 const StatusOr<uint64_t>& child)>& fn) = 0;
 };
 
 // Write access inside Update(). Writes are visible to later reads of the same
@@ -110,6 +150,15 @@ class WriteTxn : public virtual ReadTxn {
 
   virtual Status PutImage(const ImageRecord& image) = 0;
   virtual Status DeleteImage(std::string_view name) = 0;
+
+  // Records that the folder of snapshot "id" (formerly "key") is being
+  // removed, in the transaction that deletes its record, so recovery can
+  // prove a record-less snapshots/<id> is one of ours and not a stranger's.
+  virtual Status PutTombstone(uint64_t id, std::string_view key) = 0;
+  // Drops the tombstone of "id"; OK if there is none.
+  virtual Status DeleteTombstone(uint64_t id) = 0;
+  // Clears the IsBackupCopy mark.
+  virtual Status ClearBackupMark() = 0;
 };
 
 // Largest key LMDB accepts for this build (511 bytes with default LMDB).

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -79,7 +80,29 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
       report.pruned = std::move(done);
     }
   }
-  base::Env* env = base::Env::Default();
+  base::Env* env = sn.env();
+  if (options.orphans) {
+    std::string dir = base::JoinPath(sn.root(), "orphans");
+    auto names = env->ListDir(dir);
+    if (names.ok()) {
+      std::sort(names->begin(), names->end());
+      for (const auto& n : *names) {
+        if (options.dry_run) {
+          report.orphans_removed.push_back(n);
+          continue;
+        }
+        Status s = env->RemoveAll(base::JoinPath(dir, n));
+        if (s.ok()) {
+          spdlog::info("gc: deleted orphans/{}", n);
+          report.orphans_removed.push_back(n);
+        } else {
+          report.failed.push_back("orphans/" + n + ": " + s.message());
+        }
+      }
+    } else if (names.status().code() != StatusCode::kNotFound) {
+      report.failed.push_back("orphans/: " + names.status().message());
+    }
+  }
   std::string trash = base::JoinPath(sn.root(), "trash");
   WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(trash));
   if (options.dry_run) {
@@ -123,6 +146,181 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
     report.failed.push_back("trash/" + name + ": " + s.message());
   }
   return report;
+}
+
+namespace {
+
+bool ParseFolderId(std::string_view name, uint64_t* id) {
+  if (name.empty() || name.size() > 19 || name[0] == '0') return false;
+  uint64_t v = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *id = v;
+  return true;
+}
+
+}  // namespace
+
+StatusOr<CheckReport> CheckStore(Snapshotter& sn) {
+  CheckReport rep;
+  base::Env* env = sn.env();
+  auto add = [&](std::string what, std::string detail) {
+    rep.problems.push_back({std::move(what), std::move(detail)});
+  };
+  std::string snapshots_dir = base::JoinPath(sn.root(), "snapshots");
+  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
+    std::map<std::string, metadata::SnapshotRecord> recs;  // by key
+    std::map<uint64_t, std::string> by_id;                 // from records
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachSnapshotEntry(
+        [&](std::string_view key, const StatusOr<metadata::SnapshotRecord>& r) {
+          ++rep.snapshots;
+          if (!r.ok()) {
+            add("record", r.status().message());
+            return OkStatus();
+          }
+          if (by_id.count(r->id)) {
+            add("record", "snapshots \"" + by_id[r->id] + "\" and \"" +
+                              std::string(key) + "\" share id " +
+                              std::to_string(r->id));
+          }
+          by_id[r->id] = std::string(key);
+          recs.emplace(std::string(key), *r);
+          return OkStatus();
+        }));
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t next_id, txn.NextId());
+    std::map<uint64_t, std::string> ids;
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachIdEntry(
+        [&](const StatusOr<uint64_t>& id, std::string_view key) {
+          if (!id.ok()) {
+            add("ids index", id.status().message());
+            return OkStatus();
+          }
+          ids[*id] = std::string(key);
+          auto it = recs.find(std::string(key));
+          if (it == recs.end()) {
+            add("ids index", "id " + std::to_string(*id) + " names \"" +
+                                 std::string(key) + "\", which has no record");
+          } else if (it->second.id != *id) {
+            add("ids index", "id " + std::to_string(*id) + " names \"" +
+                                 std::string(key) + "\", whose record has id " +
+                                 std::to_string(it->second.id));
+          }
+          return OkStatus();
+        }));
+    std::set<std::pair<uint64_t, uint64_t>> edges;
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachChildEntry(
+        [&](const StatusOr<uint64_t>& p, const StatusOr<uint64_t>& c) {
+          if (!p.ok() || !c.ok()) {
+            add("children index",
+                (!p.ok() ? p.status() : c.status()).message());
+            return OkStatus();
+          }
+          edges.emplace(*p, *c);
+          return OkStatus();
+        }));
+    for (const auto& [key, r] : recs) {
+      std::string q = "\"" + key + "\"";
+      auto idit = ids.find(r.id);
+      if (idit == ids.end() || idit->second != key) {
+        add("ids index", "snapshot " + q + " (id " + std::to_string(r.id) +
+                             ") is missing from the ids index");
+      }
+      if (r.id >= next_id) {
+        add("record", "snapshot " + q + " has id " + std::to_string(r.id) +
+                          " but next_id is " + std::to_string(next_id));
+      }
+      if (!r.parent.empty()) {
+        auto pit = recs.find(r.parent);
+        if (pit == recs.end()) {
+          add("record",
+              "parent \"" + r.parent + "\" of " + q + " does not exist");
+        } else {
+          if (pit->second.kind != metadata::Kind::kCommitted) {
+            add("record",
+                "parent \"" + r.parent + "\" of " + q + " is not committed");
+          }
+          if (!edges.count({pit->second.id, r.id})) {
+            add("children index", "snapshot " + q +
+                                      " is missing under its parent \"" +
+                                      r.parent + "\"");
+          }
+        }
+      }
+      std::string want = base::JoinPath(snapshots_dir, std::to_string(r.id));
+      if (r.path != want) {
+        add("record",
+            "snapshot " + q + " has folder " + r.path + ", expected " + want);
+      }
+      if (!env->IsDirectory(r.path)) {
+        add("folder",
+            "folder " + r.path + " of snapshot " + q + " does not exist");
+      }
+    }
+    for (const auto& [p, c] : edges) {
+      auto cit = by_id.find(c);
+      auto pit = by_id.find(p);
+      if (cit == by_id.end() || pit == by_id.end() ||
+          recs[cit->second].parent != pit->second) {
+        add("children index", "entry " + std::to_string(p) + " => " +
+                                  std::to_string(c) +
+                                  " matches no parent/child records");
+      }
+    }
+    std::set<uint64_t> tombstones;
+    WINSNAP_RETURN_IF_ERROR(
+        txn.ForEachTombstone([&](uint64_t id, std::string_view) {
+          tombstones.insert(id);
+          return OkStatus();
+        }));
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachImageEntry(
+        [&](std::string_view name, const StatusOr<metadata::ImageRecord>& r) {
+          ++rep.images;
+          if (!r.ok()) {
+            add("image", r.status().message());
+            return OkStatus();
+          }
+          if (r->top_chain_id.empty()) return OkStatus();
+          auto it = recs.find(r->top_chain_id);
+          if (it == recs.end()) {
+            add("image", "image \"" + std::string(name) + "\" names layer \"" +
+                             r->top_chain_id + "\", which does not exist");
+          } else if (it->second.kind != metadata::Kind::kCommitted) {
+            add("image", "image \"" + std::string(name) + "\" names layer \"" +
+                             r->top_chain_id + "\", which is not committed");
+          }
+          return OkStatus();
+        }));
+    auto names = env->ListDir(snapshots_dir);
+    if (!names.ok()) {
+      add("folder", names.status().message());
+      return OkStatus();
+    }
+    std::sort(names->begin(), names->end());
+    for (const auto& n : *names) {
+      ++rep.folders;
+      uint64_t id = 0;
+      if (!ParseFolderId(n, &id)) {
+        add("folder", "snapshots/" + n + " is not a snapshot id folder");
+        continue;
+      }
+      if (by_id.count(id) || tombstones.count(id)) continue;
+      if (id == next_id) continue;  // a creation in flight
+      add("folder", "snapshots/" + n + " has no record");
+    }
+    return OkStatus();
+  }));
+  auto orphans = env->ListDir(base::JoinPath(sn.root(), "orphans"));
+  if (orphans.ok()) {
+    std::sort(orphans->begin(), orphans->end());
+    for (const auto& n : *orphans) {
+      add("orphan", "orphans/" + n +
+                        " was quarantined by recovery; inspect it, then "
+                        "`snapctl gc --orphans` deletes it");
+    }
+  }
+  return rep;
 }
 
 }  // namespace winsnap::snapshotter

@@ -1,10 +1,12 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
 // Garbage collection: deletes trash/ entries with retries and back-off (an
-// entry that cannot be deleted yet never blocks the others) and, when asked,
+// entry that cannot be deleted yet never blocks the others), on request the
+// quarantined orphans/ entries, and, when asked,
 // prunes committed snapshots that no image record and no active/view
 // snapshot references. This is what containerd's windows snapshotter never
-// does for its rm-<id> folders.
+// does for its rm-<id> folders. CheckStore is the read-only verifier behind
+// `snapctl check`.
 //
 // Thread-safety: RunGc may run concurrently with any Snapshotter call; the
 // snapshotter's own transactions keep the store consistent.
@@ -27,6 +29,9 @@ struct GcOptions {
   // Also remove committed snapshots that no image and no active/view
   // snapshot references (leaves first).
   bool prune = false;
+  // Also delete what recovery quarantined in <root>/orphans/ (folders no
+  // record names and that the store could not prove were its own).
+  bool orphans = false;
   // Report what would be done without doing it.
   bool dry_run = false;
   // Attempts per trash entry within one run, with exponential back-off
@@ -42,8 +47,32 @@ struct GcReport {
   std::vector<std::string> pruned;  // snapshot keys removed (or to remove)
   int64_t trash_removed = 0;        // trash entries deleted
   int64_t reclaimed_bytes = 0;
-  std::vector<std::string> failed;  // trash entries left, with reasons
+  std::vector<std::string> failed;  // entries left, with reasons
+  // orphans/ entries deleted (or, with dry_run, that would be deleted).
+  std::vector<std::string> orphans_removed;
 };
+
+// One inconsistency found by CheckStore: what is wrong and where.
+struct CheckProblem {
+  std::string what;  // e.g. "record", "ids index", "folder", "image"
+  std::string detail;
+};
+
+struct CheckReport {
+  int64_t snapshots = 0;  // records read
+  int64_t images = 0;
+  int64_t folders = 0;  // entries of snapshots/
+  std::vector<CheckProblem> problems;
+};
+
+// Verifies the store against itself and the folders in one read snapshot:
+// every snapshot and image record decodes, the ids and children indexes
+// match the records, parents exist and are committed, next_id is above
+// every id, image top layers exist, each record's folder exists, and every
+// folder of snapshots/ has a record (a removal or creation in flight is not
+// a problem). orphans/ entries are reported too. Works on a read-only
+// snapshotter. A non-OK status means the store could not be read at all.
+StatusOr<CheckReport> CheckStore(Snapshotter& sn);
 
 // Runs one collection over "sn". Errors of individual entries are reported
 // in the result, not returned; a non-OK status means the store itself could

@@ -4,11 +4,19 @@
 //  - creations (Prepare/View/CommitStaged) make the folder inside the write
 //    transaction that inserts the record, so a crash leaves either a record
 //    with its folder or a folder with no record;
-//  - removals delete the record first, then rename the folder into trash/;
+//  - removals delete the record and write a tombstone (id -> key) in one
+//    transaction, then rename the folder into trash/;
 //  - recovery (read-write Open) runs inside a write transaction, which LMDB
-//    serializes with every other writer of every process, and moves folders
-//    with no record (and unlocked staging folders) into trash/, then empties
-//    trash/.
+//    serializes with every other writer of every process. It deletes only
+//    what this protocol proves is ours: a record-less snapshots/<id> with a
+//    tombstone (an interrupted Remove), one whose id equals the stored next
+//    id while no folder has a larger id (an interrupted creation: its
+//    transaction allocated the id and never committed), and unlocked
+//    staging folders. Those go to trash/, which is then emptied; anything
+//    else without a record is moved to <root>/orphans/ and logged, never
+//    deleted (`snapctl gc --orphans` deletes it on request).
+//  - an entry that cannot be moved or deleted (EPERM, EBUSY) is logged and
+//    left for the next run; it never makes Open fail.
 
 #include "snapshotter/snapshotter.h"
 
@@ -20,6 +28,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -27,6 +36,7 @@
 
 #include "base/gojson.h"
 #include "snapshotter/filters.h"
+#include "snapshotter/validate.h"
 
 namespace winsnap::snapshotter {
 namespace {
@@ -169,7 +179,7 @@ struct Snapshotter::Impl {
   Options opts;
   base::Env* env = nullptr;
   std::unique_ptr<metadata::Store> store;
-  std::string snapshots_dir, trash_dir, staging_dir;
+  std::string snapshots_dir, trash_dir, staging_dir, orphans_dir;
   std::atomic<CrashPoint> crash_point{CrashPoint::kNone};
 
   void MaybeCrash(CrashPoint p) {
@@ -228,23 +238,109 @@ struct Snapshotter::Impl {
     return env->SyncDir(trash_dir);
   }
 
+  // Moves "path" (named "name" in snapshots/) into orphans/ under a fresh
+  // name and returns that name. Never deletes anything.
+  StatusOr<std::string> MoveToOrphans(const std::string& path,
+                                      const std::string& name) {
+    WINSNAP_RETURN_IF_ERROR(env->CreateDirs(orphans_dir));
+    std::string dest_name = name;
+    for (int n = 1; env->Exists(base::JoinPath(orphans_dir, dest_name)); ++n)
+      dest_name = name + "-" + std::to_string(n);
+    WINSNAP_RETURN_IF_ERROR(
+        env->Rename(path, base::JoinPath(orphans_dir, dest_name)));
+    WINSNAP_RETURN_IF_ERROR(env->SyncDir(orphans_dir));
+    return dest_name;
+  }
+
+  // Drops tombstones whose folder has left snapshots/ (the removal
+  // finished). Best effort: a failure only leaves them for the next run.
+  void PruneTombstones(WriteTxn& txn) {
+    std::vector<uint64_t> done;
+    Status s = txn.ForEachTombstone([&](uint64_t id, std::string_view) {
+      if (!env->Exists(base::JoinPath(snapshots_dir, std::to_string(id))))
+        done.push_back(id);
+      return OkStatus();
+    });
+    for (uint64_t id : done) {
+      if (s.ok()) s = txn.DeleteTombstone(id);
+    }
+    if (!s.ok()) spdlog::warn("pruning tombstones: {}", s.ToString());
+  }
+
   Status Recover() {
     int moved = 0;
     Status s = store->Update([&](WriteTxn& txn) -> Status {
       moved = 0;
+      WINSNAP_ASSIGN_OR_RETURN(uint64_t next_id, txn.NextId());
+      std::map<uint64_t, std::string> tombstones;
+      WINSNAP_RETURN_IF_ERROR(
+          txn.ForEachTombstone([&](uint64_t id, std::string_view key) {
+            tombstones.emplace(id, std::string(key));
+            return OkStatus();
+          }));
       WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(snapshots_dir));
+      std::vector<std::pair<std::string, uint64_t>> unrecorded;
+      uint64_t max_id = 0;
       for (const auto& name : names) {
         uint64_t id = 0;
         if (ParseId(name, &id)) {
+          max_id = std::max(max_id, id);
           WINSNAP_ASSIGN_OR_RETURN(auto key, txn.KeyForId(id));
           if (key) continue;
         }
-        spdlog::info("recovery: snapshots/{} has no record; moving it to trash",
-                     name);
-        WINSNAP_RETURN_IF_ERROR(
-            MoveToTrash(base::JoinPath(snapshots_dir, name), id));
-        ++moved;
+        unrecorded.emplace_back(name, id);
       }
+      // Only one creation can be interrupted at a time (writers are
+      // serialized and the next one reuses the id), so a folder above the
+      // next id means these folders and this store do not belong together
+      // (e.g. a restored backup): then nothing is provably ours.
+      bool ids_consistent = max_id <= next_id;
+      WINSNAP_ASSIGN_OR_RETURN(bool restored, txn.IsBackupCopy());
+      if (restored) {
+        // A restored backup's next_id predates the folders: quarantine
+        // every unrecorded one (tombstones still prove removals).
+        spdlog::warn(
+            "recovery: the store was restored from a backup; folders without "
+            "a record go to orphans/");
+        ids_consistent = false;
+        WINSNAP_RETURN_IF_ERROR(txn.ClearBackupMark());
+      }
+      for (const auto& [name, id] : unrecorded) {
+        std::string path = base::JoinPath(snapshots_dir, name);
+        std::string why;
+        if (id != 0 && tombstones.count(id)) {
+          why = "removal of " + Quote(tombstones[id]) + " was interrupted";
+        } else if (id != 0 && id == next_id && ids_consistent) {
+          why = "its creation was interrupted (id " + std::to_string(id) +
+                " was never committed)";
+        }
+        if (!why.empty()) {
+          spdlog::info("recovery: snapshots/{}: {}; moving it to trash", name,
+                       why);
+          Status ms = MoveToTrash(path, id);
+          if (ms.ok()) {
+            ++moved;
+          } else {
+            spdlog::warn("recovery: cannot move snapshots/{} to trash yet: {}",
+                         name, ms.ToString());
+          }
+          continue;
+        }
+        auto dest = MoveToOrphans(path, name);
+        if (dest.ok()) {
+          spdlog::warn(
+              "recovery: snapshots/{} has no record and is not provably a "
+              "leftover of this store; moved it to orphans/{} (inspect it; "
+              "`snapctl gc --orphans` deletes it)",
+              name, *dest);
+        } else {
+          spdlog::warn(
+              "recovery: snapshots/{} has no record; cannot move it to "
+              "orphans/ ({}); leaving it in place",
+              name, dest.status().ToString());
+        }
+      }
+      PruneTombstones(txn);
       WINSNAP_ASSIGN_OR_RETURN(auto staged, env->ListDir(staging_dir));
       for (const auto& name : staged) {
         if (name.size() > 5 && name.ends_with(".lock")) continue;
@@ -259,7 +355,12 @@ struct Snapshotter::Impl {
           }
         }
         spdlog::info("recovery: sweeping unfinished staging/{}", name);
-        WINSNAP_RETURN_IF_ERROR(MoveToTrash(dir, 0));
+        Status ms = MoveToTrash(dir, 0);
+        if (!ms.ok()) {
+          spdlog::warn("recovery: cannot move staging/{} to trash yet: {}",
+                       name, ms.ToString());
+          --moved;
+        }
         if (fd >= 0) {
           ::unlink(lock.c_str());
           ::close(fd);
@@ -287,6 +388,9 @@ struct Snapshotter::Impl {
                                       const Labels& labels) {
     if (key.empty())
       return InvalidArgumentError("snapshot key must not be empty");
+    WINSNAP_RETURN_IF_ERROR(ValidateUtf8("snapshot key", key));
+    WINSNAP_RETURN_IF_ERROR(ValidateUtf8("parent", parent));
+    WINSNAP_RETURN_IF_ERROR(ValidateLabels(labels));
     std::string path;
     std::vector<Mount> mounts;
     Status s = store->Update([&](WriteTxn& txn) -> Status {
@@ -301,8 +405,9 @@ struct Snapshotter::Impl {
       r.created_ns = r.updated_ns = env->NowNanos();
       r.path = base::JoinPath(snapshots_dir, std::to_string(id));
       path = r.path;
-      // A folder left by a crashed transaction that got the same id.
-      WINSNAP_RETURN_IF_ERROR(env->RemoveAll(path));
+      // A folder left by a crashed or failed transaction that got the same
+      // id: never committed (id == next id), so provably ours.
+      if (env->Exists(path)) WINSNAP_RETURN_IF_ERROR(MoveToTrash(path, id));
       WINSNAP_RETURN_IF_ERROR(env->CreateDir(path));
       bool extract = key.find(kUnpackKeyPrefix) != std::string_view::npos;
       bool overlay = opts.mount_type == MountType::kOverlay;
@@ -362,7 +467,22 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   impl->snapshots_dir = base::JoinPath(root, "snapshots");
   impl->trash_dir = base::JoinPath(root, "trash");
   impl->staging_dir = base::JoinPath(root, "staging");
+  impl->orphans_dir = base::JoinPath(root, "orphans");
   base::Env* env = impl->env;
+  // A store is created only over an empty root: if the metadata is gone
+  // while folders remain, a fresh store would disown (and recovery once
+  // deleted) every layer.
+  int64_t held = 0;
+  std::string held_what;
+  for (const auto& d :
+       {impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
+    auto names = env->ListDir(d);
+    if (!names.ok() || names->empty()) continue;
+    held += static_cast<int64_t>(names->size());
+    if (!held_what.empty()) held_what += ", ";
+    held_what += std::to_string(names->size()) + " in " +
+                 d.substr(root.size() + (root == "/" ? 0 : 1)) + "/";
+  }
   if (!options.read_only) {
     for (const auto& d :
          {root, impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
@@ -373,8 +493,24 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   so.read_only = options.read_only;
   so.initial_map_size = options.initial_map_size;
   so.env = env;
-  WINSNAP_ASSIGN_OR_RETURN(
-      impl->store, metadata::Store::Open(base::JoinPath(root, "meta"), so));
+  so.create_if_missing = held == 0;
+  auto store = metadata::Store::Open(base::JoinPath(root, "meta"), so);
+  if (!store.ok() && !options.read_only && held > 0 &&
+      store.status().code() == StatusCode::kFailedPrecondition &&
+      store.status().message().starts_with("metadata ")) {
+    std::string data_file =
+        base::JoinPath(base::JoinPath(root, "meta"), "data.mdb");
+    return FailedPreconditionError(
+        "metadata " + data_file + " is missing or empty but " + root +
+        " still holds folders (" + held_what +
+        "): refusing to create a new, empty store over them; restore " +
+        base::JoinPath(root, "meta") +
+        " from a `snapctl backup` copy, or move snapshots/, trash/ and "
+        "staging/ out of " +
+        root + " to start afresh");
+  }
+  WINSNAP_RETURN_IF_ERROR(store.status());
+  impl->store = std::move(store).value();
   std::unique_ptr<Snapshotter> sn(new Snapshotter(std::move(impl)));
   if (!options.read_only) {
     WINSNAP_RETURN_IF_ERROR(sn->impl_->Recover());
@@ -421,6 +557,9 @@ Status Snapshotter::Commit(std::string_view name, std::string_view key,
                            const Labels& labels) {
   if (name.empty())
     return InvalidArgumentError("commit name must not be empty");
+  WINSNAP_RETURN_IF_ERROR(ValidateUtf8("commit name", name));
+  WINSNAP_RETURN_IF_ERROR(ValidateUtf8("snapshot key", key));
+  WINSNAP_RETURN_IF_ERROR(ValidateLabels(labels));
   WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord before, impl_->Get(key));
   if (before.kind != Kind::kActive) {
     return FailedPreconditionError(
@@ -465,11 +604,14 @@ Status Snapshotter::Remove(std::string_view key) {
           std::to_string(children.size()) + " child snapshot(s)");
     }
     removed = *rec;
-    return txn.DeleteSnapshot(key);
+    WINSNAP_RETURN_IF_ERROR(txn.DeleteSnapshot(key));
+    // Proof for recovery that a record-less snapshots/<id> left by a crash
+    // before the rename below is ours to delete.
+    return txn.PutTombstone(rec->id, key);
   }));
   impl_->MaybeCrash(CrashPoint::kRemoveAfterTxn);
-  // The record is gone; a crash before the rename leaves an orphan folder
-  // that the next read-write open moves to trash.
+  // The record is gone; a crash before the rename leaves a tombstoned
+  // folder that the next read-write open moves to trash.
   Status s = impl_->MoveToTrash(removed.path, removed.id);
   if (!s.ok())
     spdlog::warn("remove {}: folder stays for recovery: {}", key, s.ToString());
@@ -490,6 +632,8 @@ StatusOr<Info> Snapshotter::Update(const Info& info,
                                   " field on snapshot " + Quote(info.name));
     }
   }
+  WINSNAP_RETURN_IF_ERROR(ValidateUtf8("snapshot key", info.name));
+  WINSNAP_RETURN_IF_ERROR(ValidateLabels(info.labels));
   Info out;
   WINSNAP_RETURN_IF_ERROR(impl_->store->Update([&](WriteTxn& txn) -> Status {
     WINSNAP_ASSIGN_OR_RETURN(auto rec, txn.GetSnapshot(info.name));
@@ -513,6 +657,7 @@ StatusOr<Info> Snapshotter::Update(const Info& info,
       }
     }
     rec->labels = WithoutEmptyValues(rec->labels);
+    WINSNAP_RETURN_IF_ERROR(ValidateLabels(rec->labels));
     rec->updated_ns = impl_->env->NowNanos();
     WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(*rec));
     out = ToInfo(*rec);
@@ -582,6 +727,20 @@ StatusOr<CleanupReport> Snapshotter::Cleanup() {
                    s.ToString());
     }
   }
+  bool any_tombstone = false;
+  Status ts = impl_->store->View([&](ReadTxn& txn) {
+    return txn.ForEachTombstone([&](uint64_t, std::string_view) {
+      any_tombstone = true;
+      return OkStatus();
+    });
+  });
+  if (ts.ok() && any_tombstone) {
+    ts = impl_->store->Update([&](WriteTxn& txn) {
+      impl_->PruneTombstones(txn);
+      return OkStatus();
+    });
+  }
+  if (!ts.ok()) spdlog::warn("cleanup: tombstones: {}", ts.ToString());
   return report;
 }
 
@@ -616,6 +775,9 @@ Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
                                  const Labels& labels) {
   if (name.empty())
     return InvalidArgumentError("snapshot name must not be empty");
+  WINSNAP_RETURN_IF_ERROR(ValidateUtf8("snapshot name", name));
+  WINSNAP_RETURN_IF_ERROR(ValidateUtf8("parent", parent));
+  WINSNAP_RETURN_IF_ERROR(ValidateLabels(labels));
   if (staging.path().empty())
     return InvalidArgumentError("staging folder was already used");
   base::Env* env = impl_->env;
@@ -655,6 +817,7 @@ Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
 
 const std::string& Snapshotter::root() const { return impl_->opts.root; }
 MountType Snapshotter::mount_type() const { return impl_->opts.mount_type; }
+base::Env* Snapshotter::env() const { return impl_->env; }
 metadata::Store* Snapshotter::store() { return impl_->store.get(); }
 void Snapshotter::TEST_SetCrashPoint(CrashPoint point) {
   impl_->crash_point = point;

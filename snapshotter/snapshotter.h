@@ -7,11 +7,18 @@
 // FailedPrecondition, InvalidArgument.
 //
 // Crash safety: creations make the folder inside the write transaction that
-// inserts the record; removals delete the record first and then rename the
-// folder into <root>/trash/. Opening read-write recovers: folders in
-// snapshots/ with no record and unlocked entries in staging/ move to trash/,
-// and trash/ is emptied. So a kill -9 at any instant leaves a store that
-// opens with no orphan folder.
+// inserts the record; removals delete the record (leaving a tombstone) and
+// then rename the folder into <root>/trash/. Opening read-write recovers:
+// record-less folders the protocol proves are its own leftovers (a tombstone,
+// or the uncommitted next id) and unlocked staging entries move to trash/,
+// which is emptied; any other record-less folder moves to <root>/orphans/
+// and is never deleted without `snapctl gc --orphans`. A read-write open
+// refuses to create a new store while snapshots/, trash/ or staging/ hold
+// anything. A folder that cannot be moved or deleted never fails Open.
+//
+// Every entry point that stores a key or labels validates them
+// (snapshotter/validate.h): InvalidArgument for invalid UTF-8 or a label
+// over containerd's 4096-byte key+value limit.
 //
 // Thread-safety: all methods may be called concurrently from many threads and
 // from other processes on the same root.
@@ -179,6 +186,8 @@ class Snapshotter {
   const std::string& root() const;
   MountType mount_type() const;
   metadata::Store* store();
+  // The Env every folder operation goes through (Options::env or Default).
+  base::Env* env() const;
 
   // Test hook: the process raises SIGKILL on itself when it reaches
   // "point". Only for crash tests in forked children.

@@ -3,6 +3,7 @@
 #include "tools/output.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -151,6 +152,99 @@ std::string HumanSize(int64_t bytes) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%02.1f %s", size, kUnits[i]);
   return buf;
+}
+
+namespace {
+
+void AppendOctal(std::string* out, unsigned char c) {
+  out->push_back('\\');
+  out->push_back(static_cast<char>('0' + ((c >> 6) & 7)));
+  out->push_back(static_cast<char>('0' + ((c >> 3) & 7)));
+  out->push_back(static_cast<char>('0' + (c & 7)));
+}
+
+// Length of the valid UTF-8 sequence at s[i] (>= 2 bytes), or 0.
+size_t Utf8SeqLen(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len = 0;
+  uint32_t cp = 0, min = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2, cp = c & 0x1f, min = 0x80;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3, cp = c & 0x0f, min = 0x800;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (s.size() - i < len) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+}  // namespace
+
+std::string EscapeForTerminal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t len = Utf8SeqLen(s, i);
+      bool c1 =
+          len == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0;
+      if (len == 0 || c1) {
+        size_t n = len == 0 ? 1 : len;
+        for (size_t k = 0; k < n; ++k)
+          AppendOctal(&out, static_cast<unsigned char>(s[i + k]));
+        i += n;
+      } else {
+        out.append(s.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    ++i;
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\a':
+        out += "\\a";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\v':
+        out += "\\v";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      AppendOctal(&out, c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
 }
 
 }  // namespace winsnap::tools

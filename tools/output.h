@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "snapshotter/snapshotter.h"
@@ -44,6 +45,13 @@ std::string Table(const std::vector<std::vector<std::string>>& rows);
 // Go time.Time RFC3339Nano in UTC: 2026-11-22T23:12:57.123456789Z with
 // trailing zeros of the fraction trimmed.
 std::string Rfc3339Nano(int64_t unix_ns);
+
+// A key or path made safe to print on a terminal, as GNU ls -b escapes
+// names: backslash as \\, \a \b \t \n \v \f \r, other control bytes
+// (C0, DEL, the UTF-8 forms of C1 such as U+009B CSI) and bytes that are not
+// valid UTF-8 as three-digit octal (\033). Printable UTF-8 is kept. For text
+// output only; --json prints the exact bytes.
+std::string EscapeForTerminal(std::string_view s);
 
 // go-units CustomSize("%02.1f %s", size, 1024, B..YiB), as `ctr snapshots
 // usage` prints sizes.

@@ -17,6 +17,7 @@
 #include "tools/serve_command.h"
 #include "tools/snapshot_commands.h"
 #include "tools/spec_command.h"
+#include "tools/store_commands.h"
 
 int main(int argc, char** argv) {
   using winsnap::tools::CliContext;
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   });
 
   winsnap::tools::RegisterSnapshotCommands(app, ctx);
+  winsnap::tools::RegisterStoreCommands(app, ctx);
   winsnap::tools::RegisterSpecCommand(app, ctx);
   winsnap::tools::RegisterServeCommands(app, ctx);
   winsnap::tools::RegisterImportCommands(app, ctx);

@@ -143,8 +143,13 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
     c->add_flag("--mounts", args->mounts,
                 "Print the mounts as JSON, exactly as `ctr snapshots prepare "
                 "--mounts` does");
+    // One value per --label, so `--label a=b KEY PARENT` leaves KEY and
+    // PARENT positional (CLI11 would otherwise let the vector take them).
     c->add_option("--label", args->labels,
-                  "Label key=value to set (repeatable)");
+                  "Label key=value to set (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     c->add_option("key", args->key, "Snapshot key")->required();
     auto* p =
         c->add_option("parent", args->parent, "Committed parent snapshot");
@@ -186,7 +191,10 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
         "Commit active snapshot KEY as NAME (same folder, now read-only).\n"
         "Example: snapctl commit base base-active");
     c->add_option("--label", args->labels,
-                  "Label key=value for the committed snapshot");
+                  "Label key=value for the committed snapshot (repeatable)")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     c->add_option("name", args->name, "Name of the committed snapshot")
         ->required();
     c->add_option("key", args->key, "Active snapshot to commit")->required();
@@ -260,10 +268,15 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
       }
       for (const auto& i : infos) {
         std::string kind(metadata::KindName(i.kind));
+        // Keys are arbitrary bytes: never send their control characters
+        // to the terminal raw.
+        std::string key = EscapeForTerminal(i.name);
+        std::string parent = EscapeForTerminal(i.parent);
+        std::string path = EscapeForTerminal(i.path);
         if (args->ns.empty()) {
-          rows.push_back({i.name, i.parent, kind, i.path});
+          rows.push_back({key, parent, kind, path});
         } else if (auto name = NameInNamespace(i.name, args->ns)) {
-          rows.push_back({*name, i.name, i.parent, kind, i.path});
+          rows.push_back({EscapeForTerminal(*name), key, parent, kind, path});
         }
       }
       std::cout << Table(rows);
@@ -351,7 +364,7 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
             std::string prefix;
             for (int l = 0; l < level; ++l) prefix += "  ";
             if (level > 0) prefix += "\\_";
-            std::cout << prefix << " " << n << "\n";
+            std::cout << prefix << " " << EscapeForTerminal(n) << "\n";
             for (const auto& c : children[n]) print(c, level + 1);
           };
       for (const auto& r : roots) print(r, 0);
@@ -468,21 +481,31 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
                            "Example: snapctl gc --prune --dry-run");
     c->add_flag("--prune", opts->prune,
                 "Also remove unreferenced committed snapshots");
+    c->add_flag("--orphans", opts->orphans,
+                "Also delete the folders recovery quarantined in "
+                "<root>/orphans");
     c->add_flag("--dry-run", opts->dry_run, "Only report what would be done");
     c->callback([&ctx, opts] {
       // Trash is collected by RunGc, not by the open, so it is reported.
       auto sn = Check(ctx.Open(false, /*cleanup=*/false));
       snapshotter::GcReport r = Check(snapshotter::RunGc(*sn, *opts));
       if (ctx.json) {
-        PrintJson({{"pruned", r.pruned},
-                   {"trash_removed", r.trash_removed},
-                   {"reclaimed_bytes", r.reclaimed_bytes},
-                   {"failed", r.failed},
-                   {"dry_run", opts->dry_run}});
+        json j = {{"pruned", r.pruned},
+                  {"trash_removed", r.trash_removed},
+                  {"reclaimed_bytes", r.reclaimed_bytes},
+                  {"failed", r.failed},
+                  {"dry_run", opts->dry_run}};
+        if (opts->orphans) j["orphans_removed"] = r.orphans_removed;
+        PrintJson(j);
       } else {
         for (const auto& k : r.pruned) {
           std::cout << (opts->dry_run ? "would prune " : "pruned ") << k
                     << "\n";
+        }
+        for (const auto& o : r.orphans_removed) {
+          std::cout << (opts->dry_run ? "would delete orphans/"
+                                      : "deleted orphans/")
+                    << EscapeForTerminal(o) << "\n";
         }
         std::cout << (opts->dry_run ? "would delete " : "deleted ")
                   << r.trash_removed << " trash folder(s), "

@@ -13,7 +13,9 @@
 #include <functional>
 #include <set>
 
+#include "snapshotter/gc.h"
 #include "snapshotter/snapshotter.h"
+#include "tests/testutil/fault_env.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -73,6 +75,9 @@ class CrashTest : public ::testing::Test {
     auto staging = env->ListDir(dir_.Sub("root/staging"));
     ASSERT_OK(staging);
     EXPECT_TRUE(staging->empty());
+    // Every leftover of a crash is provably ours: nothing is quarantined.
+    auto orphans = env->ListDir(dir_.Sub("root/orphans"));
+    EXPECT_TRUE(!orphans.ok() || orphans->empty());
   }
 
   void Seed() {
@@ -186,6 +191,53 @@ TEST_F(CrashTest, KillMidImportStagingIsSweptAndNothingVisible) {
   CheckConsistent(*sn);
 }
 
+TEST_F(CrashTest, KillAfterPrepareMkdirThenAnotherCreateReusesTheId) {
+  Seed();
+  ASSERT_TRUE(RunChild(CrashPoint::kPrepareAfterMkdir, [](Snapshotter& sn) {
+    sn.Prepare("new", "base").status().IgnoreError();
+  }));
+  // Without recovery in between, the next creation gets the same id and
+  // moves the leftover to trash rather than failing or adopting it.
+  Options o = Opts();
+  o.cleanup_on_open = false;
+  {
+    auto sn = Snapshotter::Open(o);
+    ASSERT_OK(sn);
+    ASSERT_OK((*sn)->Prepare("other", "base"));
+  }
+  auto sn = Open();
+  ASSERT_NE(sn, nullptr);
+  CheckConsistent(*sn);
+}
+
+TEST_F(CrashTest, KillAfterRemoveTxnTwiceStillSweepsBoth) {
+  Seed();
+  {
+    auto sn = Open();
+    ASSERT_NE(sn, nullptr);
+    ASSERT_OK(sn->Prepare("second", "base"));
+  }
+  for (const char* key : {"active", "second"}) {
+    ASSERT_TRUE(RunChild(CrashPoint::kRemoveAfterTxn, [key](Snapshotter& sn) {
+      sn.Remove(key).IgnoreError();
+    }));
+  }
+  auto sn = Open();
+  ASSERT_NE(sn, nullptr);
+  EXPECT_THAT(sn->Stat("active"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(sn->Stat("second"), StatusIs(StatusCode::kNotFound));
+  CheckConsistent(*sn);
+  // The tombstones are gone once their folders are.
+  int tombstones = 0;
+  ASSERT_OK(sn->store()->View([&](metadata::ReadTxn& txn) {
+    return txn.ForEachTombstone([&](uint64_t, std::string_view) {
+      ++tombstones;
+      return OkStatus();
+    });
+  }));
+  EXPECT_EQ(tombstones, 0);
+}
+
 TEST_F(CrashTest, TwoProcessesOneWritesOneReads) {
   Seed();
   pid_t writer = ::fork();
@@ -227,6 +279,181 @@ TEST_F(CrashTest, TwoProcessesOneWritesOneReads) {
   }));
   EXPECT_EQ(n, 202u);  // base, active, 200 committed
   EXPECT_GT(reads, 0);
+}
+
+// Fault injection: every mutating path runs through a FaultEnv that fails
+// the Nth Env call with an errno. Afterwards the store reopens with the real
+// Env, nothing committed is lost, and every folder is accounted for.
+enum class Op {
+  kPrepare,
+  kView,
+  kCommit,
+  kRemove,
+  kCommitStaged,
+  kCleanup,
+  kGc
+};
+
+std::string OpName(Op op) {
+  switch (op) {
+    case Op::kPrepare:
+      return "Prepare";
+    case Op::kView:
+      return "View";
+    case Op::kCommit:
+      return "Commit";
+    case Op::kRemove:
+      return "Remove";
+    case Op::kCommitStaged:
+      return "CommitStaged";
+    case Op::kCleanup:
+      return "Cleanup";
+    case Op::kGc:
+      return "Gc";
+  }
+  return "?";
+}
+
+class FaultTest
+    : public CrashTest,
+      public ::testing::WithParamInterface<std::tuple<Op, int, int>> {
+ protected:
+  Status RunOp(Op op, Snapshotter& sn) {
+    switch (op) {
+      case Op::kPrepare:
+        return sn.Prepare("new", "base").status();
+      case Op::kView:
+        return sn.View("view", "base").status();
+      case Op::kCommit:
+        return sn.Commit("done", "active");
+      case Op::kRemove:
+        return sn.Remove("active");
+      case Op::kCommitStaged: {
+        WINSNAP_ASSIGN_OR_RETURN(StagingDir st, sn.BeginStaging());
+        std::ofstream(st.path() + "/layer.txt") << "imported";
+        return sn.CommitStaged(std::move(st), "imported", "base");
+      }
+      case Op::kCleanup:
+        return sn.Cleanup().status();
+      case Op::kGc: {
+        GcOptions o;
+        o.prune = true;
+        o.orphans = true;
+        o.attempts = 1;
+        o.initial_backoff = std::chrono::milliseconds(1);
+        return RunGc(sn, o).status();
+      }
+    }
+    return OkStatus();
+  }
+};
+
+TEST_P(FaultTest, StoreSurvivesInjectedFault) {
+  auto [op, n, err] = GetParam();
+  Seed();
+  auto* real = base::Env::Default();
+  // Something for Cleanup and GC to delete.
+  ASSERT_OK(real->CreateDirs(dir_.Sub("root/trash/9/Files")));
+  ASSERT_OK(real->CreateDirs(dir_.Sub("root/orphans/stray")));
+  {
+    auto sn = Open();
+    ASSERT_NE(sn, nullptr);
+    ASSERT_OK(sn->Prepare("unused-a", ""));
+    ASSERT_OK(sn->Commit("unused", "unused-a"));
+  }
+  ASSERT_OK(real->CreateDirs(dir_.Sub("root/trash/10")));
+  testing::FaultEnv fenv(real);
+  Options o = Opts();
+  o.env = &fenv;
+  o.cleanup_on_open = false;
+  auto sn = Snapshotter::Open(o);
+  ASSERT_OK(sn);
+  fenv.FailNth(testing::FaultOp::kAny, n, err);
+  Status s = RunOp(op, **sn);
+  SCOPED_TRACE(OpName(op) + " with fault " +
+               (fenv.fired() ? fenv.fired_what() : std::string("not hit")) +
+               " -> " + s.ToString());
+  // Every path makes at least one Env call, so the first one always fails.
+  if (n == 1) {
+    EXPECT_TRUE(fenv.fired());
+  }
+  fenv.Disarm();
+  sn->reset();
+
+  // The store reopens with the real Env and everything committed is there.
+  auto again = Open();
+  ASSERT_NE(again, nullptr);
+  ASSERT_OK_AND_ASSIGN(Info base, again->Stat("base"));
+  std::ifstream in(base.path + "/Files/file");
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "content");
+  if (op != Op::kCommit && op != Op::kRemove) {
+    EXPECT_OK(again->Stat("active"));
+  }
+  if (op == Op::kCommit) {
+    // Either still active or committed, never neither.
+    EXPECT_TRUE(again->Stat("active").ok() != again->Stat("done").ok());
+  }
+  // Every folder in snapshots/ has a record and every record its folder;
+  // anything else sits in trash/ (emptied by the open) or orphans/.
+  std::set<std::string> folders, records;
+  auto names = real->ListDir(dir_.Sub("root/snapshots"));
+  ASSERT_OK(names);
+  for (const auto& f : *names) folders.insert(dir_.Sub("root/snapshots/" + f));
+  ASSERT_OK(again->Walk([&](const Info& i) {
+    records.insert(i.path);
+    return OkStatus();
+  }));
+  EXPECT_EQ(folders, records);
+  auto orphans = real->ListDir(dir_.Sub("root/orphans"));
+  if (orphans.ok()) {
+    for (const auto& name : *orphans) {
+      // Only the stray folder the test planted may be quarantined.
+      EXPECT_EQ(name, "stray");
+    }
+  }
+  auto check = CheckStore(*again);
+  ASSERT_OK(check);
+  for (const auto& p : check->problems) {
+    if (p.what == "orphan") continue;
+    ADD_FAILURE() << p.what << ": " << p.detail;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllPaths, FaultTest,
+    ::testing::Combine(::testing::Values(Op::kPrepare, Op::kView, Op::kCommit,
+                                         Op::kRemove, Op::kCommitStaged,
+                                         Op::kCleanup, Op::kGc),
+                       ::testing::Range(1, 9),
+                       ::testing::Values(ENOSPC, EIO, EBUSY, EPERM)),
+    [](const auto& info) {
+      int err = std::get<2>(info.param);
+      std::string e = err == ENOSPC  ? "ENOSPC"
+                      : err == EIO   ? "EIO"
+                      : err == EBUSY ? "EBUSY"
+                                     : "EPERM";
+      return OpName(std::get<0>(info.param)) + "_call" +
+             std::to_string(std::get<1>(info.param)) + "_" + e;
+    });
+
+TEST(FaultEnvTest, FailsExactlyTheNthCallOfTheChosenOperation) {
+  TempDir dir;
+  testing::FaultEnv env(base::Env::Default());
+  env.FailNth(testing::FaultOp::kCreateDir, 2, ENOSPC);
+  EXPECT_OK(env.CreateDir(dir.Sub("a")));
+  EXPECT_OK(env.SyncDir(dir.path()));  // other operations are not counted
+  EXPECT_THAT(env.CreateDir(dir.Sub("b")),
+              StatusIs(StatusCode::kResourceExhausted));
+  EXPECT_TRUE(env.fired());
+  EXPECT_FALSE(base::Env::Default()->Exists(dir.Sub("b")));
+  EXPECT_OK(env.CreateDir(dir.Sub("c")));  // fires once
+  EXPECT_EQ(env.calls(testing::FaultOp::kCreateDir), 3);
+  env.FailNth(testing::FaultOp::kAny, 1, EPERM);
+  EXPECT_THAT(env.Rename(dir.Sub("a"), dir.Sub("d")),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_TRUE(base::Env::Default()->Exists(dir.Sub("a")));
 }
 
 }  // namespace

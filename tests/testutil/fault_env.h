@@ -1,0 +1,90 @@
+// Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
+//
+// FaultEnv: a base::Env wrapper that forwards every call to a real Env and
+// fails the Nth call of a chosen operation (or of any operation) with an
+// errno such as ENOSPC, EIO, EBUSY or EPERM, as the OS would report it
+// (base::ErrnoError). The fault fires once; later calls go through. Tests
+// use it to drive every mutating path of the snapshotter through an error
+// at each step and then check the store is still whole.
+//
+// Thread-safety: all methods are safe to call concurrently.
+
+#ifndef WINSNAP_TESTS_TESTUTIL_FAULT_ENV_H_
+#define WINSNAP_TESTS_TESTUTIL_FAULT_ENV_H_
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/env.h"
+
+namespace winsnap::testing {
+
+enum class FaultOp {
+  kCreateDir,
+  kChmod,
+  kCreateDirs,
+  kRename,
+  kRemoveAll,
+  kSyncDir,
+  kListDir,
+  kGetDiskUsage,
+  kReadFile,
+  kWriteFileAtomic,
+  kAny,  // counts every call above (Exists, IsDirectory and NowNanos never
+         // fail)
+};
+inline constexpr size_t kNumFaultOps = static_cast<size_t>(FaultOp::kAny) + 1;
+
+std::string_view FaultOpName(FaultOp op);
+
+class FaultEnv final : public base::Env {
+ public:
+  // REQUIRES: *target outlives this FaultEnv.
+  explicit FaultEnv(base::Env* target) : target_(target) {}
+
+  // Arms a fault: the nth call (1-based, counted from now) of "op" fails with
+  // "err". Replaces any armed fault; n <= 0 disarms.
+  void FailNth(FaultOp op, int n, int err);
+  void Disarm() { FailNth(FaultOp::kAny, 0, 0); }
+  // True once the armed fault has fired; "what" describes it.
+  bool fired() const;
+  std::string fired_what() const;
+  // Calls of "op" since construction (kAny: all failable calls).
+  int64_t calls(FaultOp op) const;
+
+  Status CreateDir(const std::string& path) override;
+  Status Chmod(const std::string& path, uint32_t mode) override;
+  Status CreateDirs(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status RemoveAll(const std::string& path) override;
+  Status SyncDir(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+  bool IsDirectory(const std::string& path) override;
+  StatusOr<std::vector<std::string>> ListDir(const std::string& path) override;
+  StatusOr<base::DiskUsage> GetDiskUsage(const std::string& path) override;
+  StatusOr<std::string> ReadFile(const std::string& path) override;
+  Status WriteFileAtomic(const std::string& path,
+                         std::string_view data) override;
+  int64_t NowNanos() override;
+
+ private:
+  // Counts the call; returns the injected error if this is the armed one.
+  Status Hit(FaultOp op, const std::string& path);
+
+  base::Env* target_;
+  mutable std::mutex mu_;
+  std::array<int64_t, kNumFaultOps> calls_{};  // GUARDED_BY(mu_)
+  FaultOp armed_op_ = FaultOp::kAny;           // GUARDED_BY(mu_)
+  int remaining_ = 0;                          // GUARDED_BY(mu_)
+  int err_ = 0;                                // GUARDED_BY(mu_)
+  bool fired_ = false;                         // GUARDED_BY(mu_)
+  std::string fired_what_;                     // GUARDED_BY(mu_)
+};
+
+}  // namespace winsnap::testing
+
+#endif  // WINSNAP_TESTS_TESTUTIL_FAULT_ENV_H_
