@@ -43,7 +43,11 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # Static libraries only: never an import library (libz.dll.a) of a DLL.
+# Platform/Windows-GNU.cmake resets the suffixes after this file; the
+# override file, loaded after it, sets them again.
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+set(CMAKE_USER_MAKE_RULES_OVERRIDE "${CMAKE_CURRENT_LIST_DIR}/mingw-w64-static.cmake")
+set(ZLIB_USE_STATIC_LIBS ON)
 set(OPENSSL_USE_STATIC_LIBS TRUE)
 set(Protobuf_USE_STATIC_LIBS ON)
 # Code generation runs on the host: Debian's protoc is the same 3.21.12 as

@@ -33,6 +33,7 @@ CC_W=$HOST-gcc-posix
 CXX_W=$HOST-g++-posix
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 MINGW_ROOT=/usr/$HOST
+WINE_RUN=$(dirname "$SCRIPT")/wine-run.sh
 
 die() { echo "build-windows-deps: $*" >&2; exit 1; }
 
@@ -179,11 +180,19 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Static libraries only. Platform/Windows-GNU.cmake resets the suffixes
+# after this file, so the override file (loaded after it) sets them again.
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+set(CMAKE_USER_MAKE_RULES_OVERRIDE "$1.static.cmake")
+set(ZLIB_USE_STATIC_LIBS ON)
 set(BUILD_SHARED_LIBS OFF CACHE BOOL "")
+# Configure checks that run a test program (libarchive's ZLIB_WINAPI) run
+# it under Wine.
+set(CMAKE_CROSSCOMPILING_EMULATOR "$WINE_RUN")
 set(ENV{PKG_CONFIG_LIBDIR} "$PREFIX/lib/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 EOF
+  echo 'set(CMAKE_FIND_LIBRARY_SUFFIXES .a)' >"$1.static.cmake"
 }
 
 # cmake_build <src> <build> <stage> [cmake args...]
@@ -391,8 +400,15 @@ lib() {
   fi
   local deps="" d
   for d in "$@"; do deps+="$d=${LIBHASH[$d]} "; done
-  key=$( { declare -f "build_$name" cmake_build relocate_pc unpack; cat "$WORK/toolchain.cmake" |
-           sed "s|$PREFIX|PREFIX|g"; echo "$compiler_id $VERSION $deps"; } | sha256sum | cut -c1-16)
+  # The key: the build function (and the CMake helpers and toolchain for
+  # the libraries built with CMake), the compiler, the source version and
+  # the keys of the libraries it builds on.
+  key=$( { declare -f "build_$name" relocate_pc unpack
+           if declare -f "build_$name" | grep -q cmake_build; then
+             declare -f cmake_build; sed "s|$PREFIX|PREFIX|g" "$WORK/toolchain.cmake" \
+               "$WORK/toolchain.cmake.static.cmake"
+           fi
+           echo "$compiler_id $VERSION $deps"; } | sha256sum | cut -c1-16)
   LIBHASH[$name]=$key
   stage=$CACHE/pkg/$name-$key
   log=$CACHE/logs/$name-$key.log
@@ -402,13 +418,21 @@ lib() {
     rm -rf "$stage" "$CACHE/work/$name-$key"
     mkdir -p "$stage" "$CACHE/work/$name-$key/build"
     S=$CACHE/work/$name-$key/src B=$CACHE/work/$name-$key/build STAGE=$stage
-    if ! (
-      set -e
-      [ -n "$dsc" ] && unpack "$dsc" "$S"
+    # Not `if ! ( ... )`: bash ignores set -e inside a tested subshell.
+    local rc=0
+    set +e
+    (
+      set -euo pipefail
+      if [ -n "$dsc" ]; then unpack "$dsc" "$S"; fi
       cd "$B"
       "build_$name"
       relocate_pc "$STAGE"
-    ) >"$log" 2>&1; then
+      # A recipe that "succeeds" without installing anything is a failure.
+      [ -n "$(ls -A "$STAGE/lib" 2>/dev/null)" ] || { echo "nothing installed in $STAGE/lib"; exit 1; }
+    ) >"$log" 2>&1
+    rc=$?
+    set -e
+    if [ "$rc" -ne 0 ]; then
       echo "build-windows-deps: $name FAILED after $(( $(date +%s) - t0 )) s; last lines of $log:" >&2
       tail -40 "$log" >&2
       exit 1
