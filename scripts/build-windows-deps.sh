@@ -204,8 +204,12 @@ cmake_build() {
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$stage" \
     -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_INCLUDEDIR=include \
     -DBUILD_SHARED_LIBS=OFF "$@"
-  cmake --build "$build" -j"$JOBS"
-  cmake --install "$build"
+  if [ -n "${CMAKE_TARGET:-}" ]; then
+    cmake --build "$build" -j"$JOBS" --target "$CMAKE_TARGET"
+  else
+    cmake --build "$build" -j"$JOBS"
+    cmake --install "$build"
+  fi
 }
 
 # Makes the pkg-config files of a stage relocatable (prefix=${pcfiledir}/../..).
@@ -322,7 +326,7 @@ build_openssl() {
 }
 
 build_libarchive() {
-  cmake_build "$S" "$B" "$B/unused-install" \
+  CMAKE_TARGET=archive_static cmake_build "$S" "$B" "$B/unused-install" \
     -DENABLE_ZLIB=ON -DENABLE_ZSTD=ON \
     -DENABLE_OPENSSL=OFF -DENABLE_MBEDTLS=OFF -DENABLE_NETTLE=OFF -DENABLE_CNG=OFF \
     -DENABLE_LZMA=OFF -DENABLE_BZip2=OFF -DENABLE_LZ4=OFF -DENABLE_LZO=OFF \
@@ -330,8 +334,8 @@ build_libarchive() {
     -DENABLE_PCRE2POSIX=OFF -DENABLE_ICONV=OFF -DENABLE_ACL=OFF -DENABLE_XATTR=OFF \
     -DENABLE_TAR=OFF -DENABLE_CPIO=OFF -DENABLE_CAT=OFF -DENABLE_TEST=OFF \
     -DENABLE_INSTALL=OFF -DENABLE_COVERAGE=OFF -DENABLE_WERROR=OFF
-  # libarchive always builds a DLL too on Windows; keep only the static
-  # library, under the usual name.
+  # libarchive declares a DLL too on Windows: build and install only the
+  # static library, under the usual name.
   mkdir -p "$STAGE/include" "$STAGE/lib/pkgconfig"
   install -m644 "$B/libarchive/libarchive_static.a" "$STAGE/lib/libarchive.a"
   install -m644 "$S/libarchive/archive.h" "$S/libarchive/archive_entry.h" "$STAGE/include/"
@@ -423,6 +427,7 @@ lib() {
     set +e
     (
       set -euo pipefail
+      exec 9>&-  # the lock stays with this script, not with stray children
       if [ -n "$dsc" ]; then unpack "$dsc" "$S"; fi
       cd "$B"
       "build_$name"
