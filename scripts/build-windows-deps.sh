@@ -50,10 +50,16 @@ if [ "${1:-}" = --print-prefix ]; then
   echo "$PREFIX"
   exit 0
 fi
+# --only <lib>: build that library's cache entry only (no prefix), e.g. to
+# build protobuf alongside a running full build; the full build picks it up.
+ONLY=""
+if [ "${1:-}" = --only ]; then
+  ONLY=${2:?--only needs a library name}
+fi
 
 mkdir -p "$CACHE"/{src,pkg,work,logs}
 exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
+if [ -z "$ONLY" ] && ! flock -n 9; then
   echo "build-windows-deps: waiting for another run to finish ($CACHE/.lock)" >&2
   flock 9
 fi
@@ -63,7 +69,6 @@ if [ -f "$PREFIX/.complete" ]; then
   echo "build-windows-deps: prefix up to date: $PREFIX"
   exit 0
 fi
-mkdir -p "$PREFIX"/{include,lib/pkgconfig,lib/cmake,.stamps}
 # "current" moves to this prefix as soon as it holds every library the
 # prefix "current" pointed to so far holds (users of current never lose one).
 switch_current() {
@@ -77,7 +82,6 @@ switch_current() {
   fi
   ln -sfn "$(basename "$PREFIX")" "$CACHE/current"
 }
-switch_current
 
 # ---------------------------------------------------------------- apt source
 APT_DIR=$CACHE/apt
@@ -384,7 +388,11 @@ declare -A LIBHASH
 lib() {
   local name=$1 srcpkg=$2 dsc="" t0 key stage log
   shift 2
-  if [ -f "$PREFIX/.stamps/$name" ]; then
+  if [ -n "$ONLY" ] && [ "$name" != "$ONLY" ]; then
+    LIBHASH[$name]=unknown
+    return 0
+  fi
+  if [ -z "$ONLY" ] && [ -f "$PREFIX/.stamps/$name" ]; then
     LIBHASH[$name]=$(cat "$PREFIX/.stamps/$name")
     echo "build-windows-deps: $name: in the prefix"
     return 0
@@ -409,7 +417,7 @@ lib() {
   # the keys of the libraries it builds on.
   key=$( { declare -f "build_$name" relocate_pc unpack
            if declare -f "build_$name" | grep -q cmake_build; then
-             declare -f cmake_build; sed "s|$PREFIX|PREFIX|g" "$WORK/toolchain.cmake" \
+             declare -f cmake_build; sed "s|$PREFIX|PREFIX|g; s|$WORK|WORK|g" "$WORK/toolchain.cmake" \
                "$WORK/toolchain.cmake.static.cmake"
            fi
            echo "$compiler_id $VERSION $deps"; } | sha256sum | cut -c1-16)
@@ -417,6 +425,9 @@ lib() {
   stage=$CACHE/pkg/$name-$key
   log=$CACHE/logs/$name-$key.log
   t0=$(date +%s)
+  # One builder per cache entry (a full run and an --only run may meet).
+  exec 8>"$stage.lock"
+  flock 8
   if [ ! -f "$stage/.done" ]; then
     echo "build-windows-deps: $name $VERSION: building (log: $log)"
     rm -rf "$stage" "$CACHE/work/$name-$key"
@@ -427,7 +438,7 @@ lib() {
     set +e
     (
       set -euo pipefail
-      exec 9>&-  # the lock stays with this script, not with stray children
+      exec 8>&- 9>&-  # the locks stay with this script, not with stray children
       if [ -n "$dsc" ]; then unpack "$dsc" "$S"; fi
       cd "$B"
       "build_$name"
@@ -445,6 +456,11 @@ lib() {
     echo "$name $VERSION" >"$stage/.done"
     rm -rf "$CACHE/work/$name-$key"
   fi
+  exec 8>&-
+  if [ -n "$ONLY" ]; then
+    echo "build-windows-deps: $name $VERSION cached in $stage ($(( $(date +%s) - t0 )) s)"
+    return 0
+  fi
   cp -a "$stage/." "$PREFIX/"
   rm -f "$PREFIX/.done"
   echo "$key" >"$PREFIX/.stamps/$name"
@@ -456,6 +472,10 @@ lib() {
   fi
 }
 
+if [ -z "$ONLY" ]; then
+  mkdir -p "$PREFIX"/{include,lib/pkgconfig,lib/cmake,.stamps}
+  switch_current
+fi
 T_ALL=$(date +%s)
 lib lmdb lmdb
 lib gtest googletest
@@ -466,6 +486,7 @@ lib openssl openssl
 lib libarchive libarchive zlib zstd
 lib nghttp2 nghttp2
 lib protobuf protobuf
+[ -n "$ONLY" ] && exit 0
 touch "$PREFIX/.complete"
 ln -sfn "$(basename "$PREFIX")" "$CACHE/current"
 echo "build-windows-deps: prefix complete in $(( $(date +%s) - T_ALL )) s: $PREFIX"

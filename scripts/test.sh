@@ -10,6 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# A warm run reuses /var/cache: the Windows prefix (/var/cache/winsnap) and
+# compiler results (ccache in /var/cache/ccache), unless the caller chose.
+if command -v ccache >/dev/null && [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_DIR=${CCACHE_DIR:-/var/cache/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
+fi
 
 timings=()
 T_START=$(date +%s)
