@@ -18,8 +18,8 @@ packages=(
   # Windows: mingw-w64 cross-compile, Debian source packages for the target
   # libraries (scripts/build-windows.sh), Wine to run the tests
   g++-mingw-w64-x86-64 libz-mingw-w64-dev dpkg-dev wine64 wine
-  # tools used by scripts
-  zstd gzip tar python3 util-linux procps
+  # tools used by scripts (ccache: scripts/test.sh's warm runs)
+  zstd gzip tar python3 util-linux procps ccache
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: needs root (apt-get); run as root or with sudo" >&2
