@@ -2,7 +2,7 @@
 # Cross-builds winsnap for Windows (x86_64) on Debian with mingw-w64:
 #   1. the third-party prefix (scripts/build-windows-deps.sh; cached under
 #      /var/cache/winsnap, reused while its recipe is unchanged);
-#   2. the prefix check (tests/windows: every library linked statically into
+#   2. the prefix check (tests/windows/prefix_check: every library linked statically into
 #      prefix_check.exe), its imports checked, run under Wine;
 #   3. the project with the windows-mingw preset (build/windows): the given
 #      targets (default: snapctl), snapctl.exe's imports checked against the
@@ -39,8 +39,8 @@ export WINSNAP_WINDOWS_PREFIX=$CACHE/current
 # shellcheck source=wine-env.sh
 . scripts/wine-env.sh
 
-step "prefix check (tests/windows/prefix_check.exe under Wine)"
-cmake -S tests/windows -B build/windows-prefix-check -G Ninja \
+step "prefix check (tests/windows/prefix_check under Wine)"
+cmake -S tests/windows/prefix_check -B build/windows-prefix-check -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/mingw-w64-x86_64.cmake" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/windows-prefix-check -j"$JOBS"
