@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -20,8 +21,7 @@ namespace winsnap::proxy {
 namespace {
 
 // Creates "dir" and missing parents with mode 0700 (umask aside).
-// Directories that exist are left alone, whatever their mode.
-Status MakeSocketDir(const std::string& dir) {
+Status MakeDirs(const std::string& dir) {
   if (dir.empty()) return OkStatus();
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
@@ -32,7 +32,7 @@ Status MakeSocketDir(const std::string& dir) {
   }
   size_t slash = dir.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
-    WINSNAP_RETURN_IF_ERROR(MakeSocketDir(dir.substr(0, slash)));
+    WINSNAP_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
   }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoError("mkdir", errno, dir);
@@ -41,6 +41,31 @@ Status MakeSocketDir(const std::string& dir) {
 }
 
 }  // namespace
+
+Status CheckSocketDir(const std::string& dir) {
+  WINSNAP_RETURN_IF_ERROR(MakeDirs(dir.empty() ? "/" : dir));
+  const std::string d = dir.empty() ? "/" : dir;
+  struct stat st;
+  if (::stat(d.c_str(), &st) != 0) return ErrnoError("stat", errno, d);
+  // Whoever can write the directory can replace the socket and impersonate
+  // the snapshotter (issue 12 item 6), sticky bit or not.
+  if (st.st_uid != ::geteuid()) {
+    return FailedPreconditionError(
+        "socket directory " + d + " is owned by uid " +
+        std::to_string(st.st_uid) + ", not by this user (uid " +
+        std::to_string(::geteuid()) +
+        "); use a directory only this user can write");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    return FailedPreconditionError(
+        "socket directory " + d + " is writable by group or others (mode " +
+        mode + "); use a directory only this user can write");
+  }
+  return OkStatus();
+}
 
 Status PrepareSocketPath(const std::string& path) {
   if (path.empty() || path[0] != '/') {
@@ -53,7 +78,7 @@ Status PrepareSocketPath(const std::string& path) {
                                 std::to_string(sizeof addr.sun_path - 1) +
                                 " bytes");
   }
-  WINSNAP_RETURN_IF_ERROR(MakeSocketDir(path.substr(0, path.rfind('/'))));
+  WINSNAP_RETURN_IF_ERROR(CheckSocketDir(path.substr(0, path.rfind('/'))));
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return OkStatus();
@@ -100,7 +125,7 @@ StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix://" + options.address,
                            grpc::InsecureServerCredentials());
-  builder.RegisterService(s->service_.get());
+  builder.RegisterCallbackGenericService(s->service_.get());
   // bind() happens inside BuildAndStart; with umask 0177 the socket is
   // born 0600, so no other user can connect before a chmod.
   mode_t old_umask = ::umask(0177);
@@ -156,6 +181,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   if (stopped_ || !grpc_) return;
   stopped_ = true;
   if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
+  service_->core().SetServing(false);
   auto deadline = std::chrono::system_clock::now() + grace;
   // grpc::Server::Shutdown refuses new calls and waits until the calls in
   // flight are done AND every client has hung up its connection (containerd
@@ -163,13 +189,19 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   // is pointless, so this thread closes them as soon as no call of ours is
   // in flight; it repeats until Shutdown returns, which also covers a
   // client that reconnects before the shutdown has begun in "stopper".
+  // Once the grace period is over, the core refuses queued work and stops
+  // List walks between records, and every call is cancelled, so Shutdown
+  // returns soon after "grace" whatever the calls were doing (issue 12
+  // item 5).
   std::atomic<bool> done{false};
   std::thread stopper([this, deadline, &done] {
     grpc_->Shutdown(deadline);
     done = true;
   });
   while (!done) {
-    if (service_->live_calls() == 0) {
+    const bool late = std::chrono::system_clock::now() >= deadline;
+    if (late) service_->core().Stop();
+    if (late || service_->live_calls() == 0) {
       grpc_server_cancel_all_calls(grpc_->c_server());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -4,8 +4,9 @@
 // socket with the Snapshots service and gRPC's default health service
 // (grpc.health.v1.Health, "" = SERVING while up), and optionally the
 // Prometheus metrics endpoint. The socket:
-//   - its parent directory is created with mode 0700 if missing (an
-//     existing directory is left as it is);
+//   - its parent directory is created with mode 0700 if missing; an
+//     existing one must be owned by this user and not writable by group or
+//     others (else anyone who can write it could swap the socket);
 //   - it is bound under umask 0177, so it is 0600 from the moment it
 //     exists (no window in which another user could connect), and its mode
 //     is checked after binding;
@@ -45,8 +46,13 @@ struct ServerOptions {
   std::function<void(const std::string&)> TEST_before_work;
 };
 
-// Makes "path" ready for bind: the parent directory created (0700) when
-// missing, a stale socket removed. InvalidArgument for a relative or too
+// Creates "dir" (and missing parents) 0700 if it does not exist; then
+// FailedPrecondition unless it is a directory owned by the effective user
+// and not writable by group or others. "" means "/".
+Status CheckSocketDir(const std::string& dir);
+
+// Makes "path" ready for bind: its directory checked by CheckSocketDir, a
+// stale socket removed. InvalidArgument for a relative or too
 // long path; FailedPrecondition if a non-socket file is there or a server
 // accepts on the socket; errno errors otherwise.
 Status PrepareSocketPath(const std::string& path);
