@@ -108,31 +108,50 @@ Status PrepareSocketPath(const std::string& path) {
   return OkStatus();
 }
 
+Status Server::StartGrpc(const std::string& address) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix://" + address,
+                           grpc::InsecureServerCredentials());
+  builder.RegisterCallbackGenericService(service_.get());
+  // bind() happens inside BuildAndStart; with umask 0177 the socket is
+  // born 0600, so no other user can connect before a chmod.
+  mode_t old_umask = ::umask(0177);
+  grpc_ = builder.BuildAndStart();
+  ::umask(old_umask);
+  if (!grpc_) return UnavailableError("cannot listen on unix://" + address);
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
                                                 const ServerOptions& options) {
   if (options.threads < 1) {
     return InvalidArgumentError("threads must be at least 1");
   }
+  if (options.transport != "grpc" && options.transport != "h2") {
+    return InvalidArgumentError("transport must be grpc or h2, got \"" +
+                                options.transport + "\"");
+  }
   WINSNAP_RETURN_IF_ERROR(PrepareSocketPath(options.address));
   std::unique_ptr<Server> s(new Server());
   s->address_ = options.address;
-  s->service_ = std::make_unique<SnapshotsService>(sn, options.threads);
-  if (options.TEST_before_work) {
-    s->service_->TEST_SetBeforeWork(options.TEST_before_work);
-  }
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix://" + options.address,
-                           grpc::InsecureServerCredentials());
-  builder.RegisterCallbackGenericService(s->service_.get());
-  // bind() happens inside BuildAndStart; with umask 0177 the socket is
-  // born 0600, so no other user can connect before a chmod.
-  mode_t old_umask = ::umask(0177);
-  s->grpc_ = builder.BuildAndStart();
-  ::umask(old_umask);
-  if (!s->grpc_) {
-    return UnavailableError("cannot listen on unix://" + options.address);
+  ServiceCore* core = nullptr;
+  if (options.transport == "h2") {
+    s->core_ = std::make_unique<ServiceCore>(sn, options.threads);
+    core = s->core_.get();
+    if (options.TEST_before_work) {
+      core->TEST_SetBeforeWork(options.TEST_before_work);
+    }
+    auto h2 = H2Server::StartUnix(core, options.address);
+    if (!h2.ok()) return h2.status();
+    s->h2_ = std::move(h2).value();
+  } else {
+    s->service_ = std::make_unique<SnapshotsService>(sn, options.threads);
+    core = &s->service_->core();
+    if (options.TEST_before_work) {
+      s->service_->TEST_SetBeforeWork(options.TEST_before_work);
+    }
+    WINSNAP_RETURN_IF_ERROR(s->StartGrpc(options.address));
   }
   s->stopped_ = false;
   struct stat st;
@@ -150,9 +169,8 @@ StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
     return err;
   }
   if (!options.metrics_address.empty()) {
-    SnapshotsService* svc = s->service_.get();
-    auto m = MetricsServer::Start(options.metrics_address, [svc, sn] {
-      std::string text = svc->metrics().RenderPrometheus();
+    auto m = MetricsServer::Start(options.metrics_address, [core, sn] {
+      std::string text = core->metrics().RenderPrometheus();
       auto store = RenderStoreMetrics(*sn);
       if (store.ok()) {
         text += *store;
@@ -178,8 +196,24 @@ std::string Server::metrics_address() const {
 }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
-  if (stopped_ || !grpc_) return;
+  if (stopped_ || (!grpc_ && !h2_)) return;
   stopped_ = true;
+  if (h2_) {
+    h2_->Shutdown(grace);
+    h2_.reset();
+    core_.reset();  // joins the pool: no RPC touches the store after this
+  } else {
+    ShutdownGrpc(grace);
+  }
+  if (metrics_) metrics_->Stop();
+  struct stat st;
+  if (::lstat(address_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+      st.st_ino == socket_ino_ && st.st_dev == socket_dev_) {
+    ::unlink(address_.c_str());
+  }
+}
+
+void Server::ShutdownGrpc(std::chrono::milliseconds grace) {
   if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
   service_->core().SetServing(false);
   auto deadline = std::chrono::system_clock::now() + grace;
@@ -211,12 +245,6 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   // Every reactor has finished, so no pool task is left but possibly the
   // tail of one; resetting the service joins the pool.
   service_.reset();
-  if (metrics_) metrics_->Stop();
-  struct stat st;
-  if (::lstat(address_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
-      st.st_ino == socket_ino_ && st.st_dev == socket_dev_) {
-    ::unlink(address_.c_str());
-  }
 }
 
 }  // namespace winsnap::proxy

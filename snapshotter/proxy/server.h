@@ -30,6 +30,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "snapshotter/proxy/h2_server.h"
 #include "snapshotter/proxy/metrics.h"
 #include "snapshotter/proxy/service.h"
 #include "snapshotter/snapshotter.h"
@@ -42,6 +43,9 @@ struct ServerOptions {
   std::string address = kDefaultAddress;  // absolute unix socket path
   int threads = 4;                        // store worker threads
   std::string metrics_address;            // "" = no metrics endpoint
+  // "grpc" (gRPC C++, the Linux default) or "h2" (winsnap's nghttp2
+  // transport, the one Windows has).
+  std::string transport = "grpc";
   // Test only: see SnapshotsService::TEST_SetBeforeWork.
   std::function<void(const std::string&)> TEST_before_work;
 };
@@ -82,12 +86,17 @@ class Server {
 
  private:
   Server() = default;
+  Status StartGrpc(const std::string& address);
+  void ShutdownGrpc(std::chrono::milliseconds grace);
 
   std::string address_;
   ino_t socket_ino_ = 0;
   dev_t socket_dev_ = 0;
   std::unique_ptr<SnapshotsService> service_;
   std::unique_ptr<grpc::Server> grpc_;
+  // transport "h2": the core and its nghttp2 server instead.
+  std::unique_ptr<ServiceCore> core_;
+  std::unique_ptr<H2Server> h2_;
   std::unique_ptr<MetricsServer> metrics_;
   bool stopped_ = false;
 };
