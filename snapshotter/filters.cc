@@ -12,17 +12,9 @@
 
 #include <algorithm>
 #include <cstdint>
-// GCC 12 with -fsanitize=address and optimization reports a false
-// -Wmaybe-uninitialized inside libstdc++'s <regex> (a known false positive).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
-#else
-#include <regex>
-#endif
 #include <utility>
+
+#include <re2/re2.h>
 
 namespace winsnap::snapshotter {
 
@@ -34,9 +26,9 @@ struct Selector {
   std::vector<std::string> path;
   Op op = Op::kPresent;
   std::string value;
-  // Set iff op == kMatches: matches the whole field value iff "value" is
-  // found somewhere in it (see CompileRegexp).
-  std::shared_ptr<const std::regex> re;
+  // Set iff op == kMatches: the compiled "value", searched for anywhere in
+  // the field's value (see CompileRegexp).
+  std::shared_ptr<const re2::RE2> re;
 };
 
 }  // namespace filters_internal
@@ -481,181 +473,27 @@ bool Unquote(std::string_view lit, std::string* out) {
 // ---------------------------------------------------------------------------
 // "~=" patterns.
 
-#if defined(__GLIBCXX__)
-// libstdc++'s __polynomial selects its Thompson-NFA executor: time linear in
-// the subject for a given pattern and stack bounded by the pattern, where the
-// default backtracking executor is exponential on "(a*)*b" and recurses once
-// per subject byte. It refuses backreferences, which Go lacks anyway.
-constexpr std::regex::flag_type kRegexFlags =
-    std::regex::ECMAScript | std::regex::nosubs |
-    std::regex_constants::__polynomial;
-#else
-constexpr std::regex::flag_type kRegexFlags =
-    std::regex::ECMAScript | std::regex::nosubs;
-#endif
-
-// Rejects syntax Go's RE2 lacks (lookahead, backreferences, inline flags)
-// and patterns whose compiled size or nesting could exhaust time or stack
-// (std::regex compiles recursively, once per term and per group). The size
-// is an estimate of the number of NFA states, with counted repetitions
-// expanded as std::regex expands them.
-Status CheckRegexpShape(std::string_view p) {
-  if (p.size() > kMaxRegexpBytes) {
+// Compiles "pattern" once, at parse time, with RE2 in its default (Perl-like,
+// non-POSIX) mode, which is the syntax and semantics Go's regexp package was
+// modelled on: UTF-8 text, "." not matching '\n', "^"/"$" the text's ends
+// unless (?m), repeat counts up to 1000, (?flags), \pL, \A, \z, \Q..\E
+// and (?P<name>..) all as in Go; no backreferences or lookaround. RE2 runs
+// in time linear in the subject and bounds its memory (max_mem); a pattern
+// whose program would not fit is an error here rather than a slow match.
+StatusOr<std::shared_ptr<const re2::RE2>> CompileRegexp(
+    std::string_view pattern) {
+  if (pattern.size() > kMaxRegexpBytes) {
     return InvalidArgumentError("pattern is longer than " +
                                 std::to_string(kMaxRegexpBytes) + " bytes");
   }
-  struct Frame {
-    size_t total = 0;  // states in this group so far
-    size_t last = 0;   // states of the last atom, which a repeat copies
-  };
-  std::vector<Frame> stack(1);
-  auto atom = [&](size_t n) {
-    stack.back().total += n;
-    stack.back().last = n;
-  };
-  for (size_t i = 0; i < p.size(); ++i) {
-    const char c = p[i];
-    switch (c) {
-      case '\\':
-        if (i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9') {
-          return InvalidArgumentError("backreferences are not supported");
-        }
-        if (i + 1 < p.size() &&
-            (p[i + 1] == 'A' || p[i + 1] == 'z' || p[i + 1] == 'p' ||
-             p[i + 1] == 'P' || p[i + 1] == 'Q' || p[i + 1] == 'E')) {
-          return InvalidArgumentError(std::string("escape \\") + p[i + 1] +
-                                      " (Go RE2 syntax) is not supported");
-        }
-        ++i;
-        atom(1);
-        break;
-      case '[': {
-        size_t j = i + 1;
-        if (j < p.size() && p[j] == '^') ++j;
-        if (j < p.size() && p[j] == ']') ++j;  // a leading ']' is literal
-        while (j < p.size() && p[j] != ']') {
-          if (p[j] == '\\') {
-            ++j;
-          } else if (p[j] == '[' && j + 1 < p.size() &&
-                     (p[j + 1] == ':' || p[j + 1] == '=' || p[j + 1] == '.')) {
-            const size_t end = p.find(std::string{p[j + 1], ']'}, j + 2);
-            if (end == std::string_view::npos) break;
-            j = end + 1;
-          }
-          ++j;
-        }
-        i = std::min(j, p.size());  // std::regex reports an open class
-        atom(1);
-        break;
-      }
-      case '(':
-        if (i + 1 < p.size() && p[i + 1] == '?') {
-          const char k = i + 2 < p.size() ? p[i + 2] : '\0';
-          if (k == '=' || k == '!' || k == '<') {
-            return InvalidArgumentError("lookaround is not supported");
-          }
-          if (k != ':') {
-            return InvalidArgumentError(
-                "inline flags and named groups are not supported (only a "
-                "leading (?i))");
-          }
-        }
-        if (stack.size() > static_cast<size_t>(kMaxRegexpNesting)) {
-          return InvalidArgumentError("groups nest deeper than " +
-                                      std::to_string(kMaxRegexpNesting));
-        }
-        stack.emplace_back();
-        break;
-      case ')':
-        if (stack.size() > 1) {
-          const size_t n = stack.back().total + 2;
-          stack.pop_back();
-          atom(n);
-        }
-        break;
-      case '|':
-        stack.back().total += 1;
-        stack.back().last = 0;
-        break;
-      case '*':
-      case '+':
-      case '?':
-        stack.back().total += 1;
-        stack.back().last = 0;
-        break;
-      case '{': {
-        // {n}, {n,} or {n,m}; anything else is left to std::regex.
-        size_t j = i + 1;
-        auto number = [&](size_t* v) {
-          const size_t start = j;
-          *v = 0;
-          while (j < p.size() && p[j] >= '0' && p[j] <= '9') {
-            *v = std::min<size_t>(*v * 10 + static_cast<size_t>(p[j] - '0'),
-                                  1000000);
-            ++j;
-          }
-          return j > start;
-        };
-        size_t lo = 0, hi = 0;
-        if (!number(&lo)) {
-          atom(1);
-          break;
-        }
-        hi = lo;
-        if (j < p.size() && p[j] == ',') {
-          ++j;
-          if (!number(&hi)) hi = lo + 1;  // {n,}: n copies then a star
-        }
-        if (j >= p.size() || p[j] != '}') {
-          atom(1);
-          break;
-        }
-        if (lo > 1000 || hi > 1000) {
-          return InvalidArgumentError("invalid repeat count (more than 1000)");
-        }
-        i = j;
-        Frame& f = stack.back();
-        f.total += f.last * (std::max(lo, hi) + 1) + 1;
-        f.last = 0;
-        break;
-      }
-      default:
-        atom(1);
-    }
-    for (const Frame& f : stack) {
-      if (f.total > kMaxRegexpSize) {
-        return InvalidArgumentError("pattern is too large");
-      }
-    }
-  }
-  return OkStatus();
-}
-
-// Compiles "pattern" so that regex_match(value, *re) tells whether Go's
-// regexp.MatchString(pattern, value) would be true: the pattern wrapped in
-// "[\s\S]*(?:...)[\s\S]*" matched against the whole value is a search that
-// the linear executor runs in one pass (regex_search restarts at every
-// offset). ^ and $ still mean the value's ends since multiline is off.
-StatusOr<std::shared_ptr<const std::regex>> CompileRegexp(
-    std::string_view pattern) {
-  std::regex::flag_type flags = kRegexFlags;
-  constexpr std::string_view kIcase = "(?i)";
-  if (pattern.substr(0, kIcase.size()) == kIcase) {
-    flags |= std::regex::icase;
-    pattern.remove_prefix(kIcase.size());
-  }
-  WINSNAP_RETURN_IF_ERROR(CheckRegexpShape(pattern));
-  try {
-    // Compiled alone first: a pattern like "a)|(b" must not pair up with
-    // the wrapper's parentheses.
-    std::regex alone(pattern.begin(), pattern.end(), flags);
-    std::string wrapped = "[\\s\\S]*(?:";
-    wrapped.append(pattern);
-    wrapped.append(")[\\s\\S]*");
-    return std::make_shared<const std::regex>(wrapped, flags);
-  } catch (const std::regex_error& e) {
-    return InvalidArgumentError(e.what());
-  }
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  o.set_never_capture(true);
+  o.set_max_mem(kMaxRegexpMemory);
+  auto re = std::make_shared<const re2::RE2>(
+      re2::StringPiece(pattern.data(), pattern.size()), o);
+  if (!re->ok()) return InvalidArgumentError(re->error());
+  return re;
 }
 
 // ---------------------------------------------------------------------------
@@ -813,7 +651,8 @@ bool MatchSelector(const Selector& s, const FieldLookup& lookup) {
       return (v.has_value() ? std::string_view(*v) : std::string_view()) !=
              s.value;
     case Op::kMatches:
-      return std::regex_match(v.has_value() ? *v : std::string(), *s.re);
+      return v.has_value() ? re2::RE2::PartialMatch(*v, *s.re)
+                           : re2::RE2::PartialMatch("", *s.re);
   }
   return false;
 }

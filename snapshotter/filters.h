@@ -31,18 +31,14 @@
 //  - "~=" patterns are compiled at parse time (containerd compiles them while
 //    matching, logs a bad one and matches nothing), so a bad pattern is an
 //    InvalidArgument parse error;
-//  - patterns use std::regex ECMAScript, the closest engine available, not
-//    Go's RE2. Go syntax that ECMAScript lacks is rejected (inline flags
-//    other than a leading "(?i)", \A, \z, \pL, (?P<name>...), \Q...\E);
-//    ECMAScript-only syntax that Go rejects is rejected too (backreferences,
-//    lookahead). Matching is per byte, not per UTF-8 character ("." matches
-//    one byte, "(?i)" folds ASCII only), "." also excludes '\r', and \s
-//    also matches '\v';
-//  - to keep hostile patterns cheap, a pattern is limited to
-//    kMaxRegexpBytes bytes, kMaxRegexpNesting nested groups, repeat counts of
-//    1000 (as Go) and an estimated program size of kMaxRegexpSize, and
-//    with libstdc++ they run on its non-backtracking executor (linear in the
-//    value); other standard libraries backtrack;
+//  - patterns run on RE2 (the C++ library Go's regexp syntax was modelled
+//    on), not Go's regexp itself. Syntax and matching agree with Go for
+//    everything containerd users write; RE2 also accepts \C (any byte),
+//    which Go rejects, and treats invalid UTF-8 in the subject as
+//    non-matching bytes where Go reads U+FFFD. Matching is linear in the
+//    value; a pattern is limited to kMaxRegexpBytes bytes and its compiled
+//    program and match cache to kMaxRegexpMemory bytes (larger ones are
+//    parse errors);
 //  - unassigned Unicode code points end an unquoted value in containerd (Go
 //    1.19's unicode.IsGraphic, which changes with each Unicode version);
 //    here they are value characters.
@@ -59,6 +55,7 @@
 #define WINSNAP_SNAPSHOTTER_FILTERS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -78,8 +75,7 @@ using FieldLookup = std::function<std::optional<std::string>(
 
 inline constexpr std::size_t kMaxFilterBytes = 64 * 1024;
 inline constexpr std::size_t kMaxRegexpBytes = 1024;
-inline constexpr int kMaxRegexpNesting = 100;
-inline constexpr std::size_t kMaxRegexpSize = 2000;
+inline constexpr int64_t kMaxRegexpMemory = 4 << 20;
 
 class Filter {
  public:

@@ -679,10 +679,17 @@ StatusOr<Usage> Snapshotter::GetUsage(std::string_view key) {
 
 Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
                          const std::vector<std::string>& filters) {
+  return Walk(fn, filters, nullptr);
+}
+
+Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
+                         const std::vector<std::string>& filters,
+                         const std::function<Status()>& interrupt) {
   WINSNAP_ASSIGN_OR_RETURN(Filter filter, Filter::ParseAny(filters));
   std::vector<Info> matched;
   WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
     return txn.ForEachSnapshot([&](const SnapshotRecord& r) -> Status {
+      if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
       if (filter.Match(SnapshotFieldLookup(r.key, r.parent,
                                            KindFilterName(r.kind), r.labels))) {
         matched.push_back(ToInfo(r));
@@ -691,7 +698,10 @@ Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
     });
   }));
   // fn runs outside the read transaction so it may call back into us.
-  for (const auto& info : matched) WINSNAP_RETURN_IF_ERROR(fn(info));
+  for (const auto& info : matched) {
+    if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
+    WINSNAP_RETURN_IF_ERROR(fn(info));
+  }
   return OkStatus();
 }
 

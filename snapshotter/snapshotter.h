@@ -167,6 +167,12 @@ class Snapshotter {
   // syntax; none means all). Stops with fn's error.
   Status Walk(const std::function<Status(const Info&)>& fn,
               const std::vector<std::string>& filters = {});
+  // As Walk, but calls "interrupt" before each record is read or matched
+  // and before each fn call; a non-OK result (e.g. DeadlineExceeded for a
+  // call whose deadline passed) stops the walk and is returned.
+  Status Walk(const std::function<Status(const Info&)>& fn,
+              const std::vector<std::string>& filters,
+              const std::function<Status()>& interrupt);
   // Deletes what is in trash/.
   StatusOr<CleanupReport> Cleanup();
 

@@ -33,6 +33,7 @@ struct ServeArgs {
   std::string config;
   std::string log_format = "text";
   std::string metrics_address;
+  std::string transport = "grpc";
   int gc_interval = 600;
   bool gc_prune = false;
   int threads = 4;
@@ -104,12 +105,14 @@ void Serve(CLI::App& app, CliContext& ctx, ServeArgs args, CLI::App* cmd) {
   so.address = args.address;
   so.threads = args.threads;
   so.metrics_address = args.metrics_address;
+  so.transport = args.transport;
   std::unique_ptr<proxy::Server> server =
       Check(proxy::Server::Start(sn.get(), so));
   spdlog::info(
-      "serving containerd.services.snapshots.v1 on unix://{} root={} "
-      "mount_type={} threads={}{}",
-      server->address(), sn->root(), ctx.mount_type, args.threads,
+      "serving containerd.services.snapshots.v1 on unix://{} transport={} "
+      "root={} mount_type={} threads={}{}",
+      server->address(), args.transport, sn->root(), ctx.mount_type,
+      args.threads,
       server->metrics_address().empty()
           ? ""
           : " metrics=http://" + server->metrics_address() + "/metrics");
@@ -185,6 +188,10 @@ void RegisterServeCommands(CLI::App& app, CliContext& ctx) {
                 "threads, gc_interval, gc_prune");
   c->add_option("--log-format", args->log_format,
                 "text, or json (one JSON object per line)");
+  c->add_option("--transport", args->transport,
+                "grpc (gRPC C++, default) or h2 (winsnap's HTTP/2 transport "
+                "on nghttp2, the one Windows uses); same socket rules")
+      ->check(CLI::IsMember({"grpc", "h2"}));
   c->add_option("--metrics-address", args->metrics_address,
                 "Serve Prometheus metrics on host:port or a unix socket path");
   c->add_option("--gc-interval", args->gc_interval,

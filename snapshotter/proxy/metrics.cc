@@ -6,14 +6,15 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <boost/asio/error.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -23,8 +24,10 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "base/env.h"
 #include "metadata/store.h"
@@ -56,84 +59,6 @@ std::string PromEscape(std::string_view s) {
   return out;
 }
 
-// A blocking socket as a Beast SyncReadStream/SyncWriteStream; each read
-// waits at most "timeout" for data (then fails with timed_out).
-class FdStream {
- public:
-  FdStream(int fd, std::chrono::milliseconds timeout)
-      : fd_(fd), timeout_(timeout) {}
-
-  template <class MutableBufferSequence>
-  size_t read_some(const MutableBufferSequence& buffers,
-                   beast::error_code& ec) {
-    ec = {};
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers); ++it) {
-      net::mutable_buffer b = *it;
-      if (b.size() == 0) continue;
-      for (;;) {
-        pollfd p{fd_, POLLIN, 0};
-        int r = ::poll(&p, 1, static_cast<int>(timeout_.count()));
-        if (r == 0) {
-          ec = net::error::timed_out;
-          return 0;
-        }
-        ssize_t n = r < 0 ? -1 : ::recv(fd_, b.data(), b.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          ec = beast::error_code(errno, beast::system_category());
-          return 0;
-        }
-        if (n == 0) ec = net::error::eof;
-        return static_cast<size_t>(n);
-      }
-    }
-    return 0;
-  }
-  template <class MutableBufferSequence>
-  size_t read_some(const MutableBufferSequence& buffers) {
-    beast::error_code ec;
-    size_t n = read_some(buffers, ec);
-    if (ec) throw beast::system_error(ec);
-    return n;
-  }
-
-  template <class ConstBufferSequence>
-  size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
-    ec = {};
-    size_t total = 0;
-    for (auto it = net::buffer_sequence_begin(buffers);
-         it != net::buffer_sequence_end(buffers); ++it) {
-      net::const_buffer b = *it;
-      const char* p = static_cast<const char*>(b.data());
-      size_t left = b.size();
-      while (left > 0) {
-        ssize_t n = ::send(fd_, p, left, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          ec = beast::error_code(errno, beast::system_category());
-          return total;
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-        total += static_cast<size_t>(n);
-      }
-    }
-    return total;
-  }
-  template <class ConstBufferSequence>
-  size_t write_some(const ConstBufferSequence& buffers) {
-    beast::error_code ec;
-    size_t n = write_some(buffers, ec);
-    if (ec) throw beast::system_error(ec);
-    return n;
-  }
-
- private:
-  int fd_;
-  std::chrono::milliseconds timeout_;
-};
-
 // Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
 constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                       0.025,  0.05,  0.1,    0.25,  0.5,
@@ -147,6 +72,112 @@ std::string Seconds(double s) {
 }
 
 }  // namespace
+
+// The Asio side: one io_context on one thread, an acceptor over the bound
+// socket, and one Conn per accepted connection.
+struct MetricsServer::Impl {
+  // Declared before io: Conns that io's destructor frees still count down.
+  int live = 0;  // Conns alive; only touched on the io thread
+  std::function<std::string()> render;
+  net::io_context io;
+  net::basic_socket_acceptor<net::generic::stream_protocol> acceptor{io};
+  std::thread thread;
+
+  void Accept();
+};
+
+namespace {
+
+using Socket = net::generic::stream_protocol::socket;
+
+// One HTTP exchange. Runs on the io thread only. Lives while a handler holds
+// it: the read (then the write) and the deadline timer, which closes the
+// socket when the whole request has not arrived in time.
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(MetricsServer::Impl* impl, Socket sock)
+      : impl_(impl), sock_(std::move(sock)), timer_(impl->io) {
+    ++impl_->live;
+  }
+  ~Conn() { --impl_->live; }
+
+  void Start() {
+    parser_.header_limit(kMetricsMaxHeaderBytes);
+    parser_.body_limit(0);
+    timer_.expires_after(kMetricsRequestDeadline);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the exchange finished first
+      beast::error_code ignored;
+      self->sock_.close(ignored);
+    });
+    http::async_read(sock_, buffer_, parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      // Timed out, too large, malformed or gone: nothing more to say to a
+      // peer that may not be reading; close.
+      Close();
+      return;
+    }
+    const auto& req = parser_.get();
+    res_.version(req.version());
+    res_.keep_alive(false);
+    res_.set(http::field::content_type, "text/plain; version=0.0.4");
+    std::string_view target(req.target().data(), req.target().size());
+    if (req.method() == http::verb::get &&
+        (target == "/metrics" || target.starts_with("/metrics?"))) {
+      res_.result(http::status::ok);
+      res_.body() = impl_->render();
+    } else {
+      res_.result(http::status::not_found);
+      res_.body() = "only GET /metrics is served here\n";
+    }
+    res_.prepare_payload();
+    // The deadline keeps running: a peer that does not read the answer is
+    // closed when it passes.
+    http::async_write(sock_, res_,
+                      [self = shared_from_this()](beast::error_code, size_t) {
+                        self->Close();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    sock_.shutdown(net::socket_base::shutdown_both, ignored);
+    sock_.close(ignored);
+    timer_.cancel();
+  }
+
+  MetricsServer::Impl* impl_;
+  Socket sock_;
+  net::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  http::request_parser<http::empty_body> parser_;
+  http::response<http::string_body> res_;
+};
+
+}  // namespace
+
+void MetricsServer::Impl::Accept() {
+  acceptor.async_accept([this](beast::error_code ec, Socket sock) {
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    if (!ec) {
+      if (live < kMetricsMaxConnections) {
+        std::make_shared<Conn>(this, std::move(sock))->Start();
+      } else {
+        spdlog::debug("metrics: {} connections open, closing a new one", live);
+      }
+    }
+    Accept();
+  });
+}
+
+MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {}
 
 void RpcMetrics::Begin() {
   std::lock_guard lock(mu_);
@@ -273,7 +304,7 @@ StatusOr<std::string> RenderStoreMetrics(snapshotter::Snapshotter& sn) {
 StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, std::function<std::string()> render) {
   std::unique_ptr<MetricsServer> s(new MetricsServer());
-  s->render_ = std::move(render);
+  s->impl_->render = std::move(render);
   int fd = -1;
   if (!address.empty() && address[0] == '/') {
     sockaddr_un sun{};
@@ -349,19 +380,25 @@ StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     if (h.find(':') != std::string::npos) h = "[" + h + "]";
     s->address_ = h + ":" + sbuf;
   }
-  if (::listen(fd, 16) != 0) {
+  if (::listen(fd, 128) != 0) {
     Status st = ErrnoError("listen", errno, address);
     CloseFd(&fd);
     return st;
   }
-  if (::pipe2(s->wake_pipe_, O_CLOEXEC) != 0) {
-    Status st = ErrnoError("pipe2", errno);
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
+  beast::error_code ec;
+  s->impl_->acceptor.assign(net::generic::stream_protocol(bound.ss_family, 0),
+                            fd, ec);
+  if (ec) {
     CloseFd(&fd);
-    return st;
+    return InternalError("metrics: cannot watch the listening socket: " +
+                         ec.message());
   }
-  s->listen_fd_ = fd;
-  MetricsServer* raw = s.get();
-  s->thread_ = std::thread([raw] { raw->Loop(); });
+  Impl* impl = s->impl_.get();
+  impl->Accept();
+  impl->thread = std::thread([impl] { impl->io.run(); });
   spdlog::info("metrics on http://{}/metrics", s->address_);
   return s;
 }
@@ -369,65 +406,21 @@ StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
 MetricsServer::~MetricsServer() { Stop(); }
 
 void MetricsServer::Stop() {
-  if (thread_.joinable()) {
-    char c = 0;
-    while (::write(wake_pipe_[1], &c, 1) < 0 && errno == EINTR) {
-    }
-    thread_.join();
+  if (impl_->thread.joinable()) {
+    // Runs on the io thread: no handler is running while the acceptor
+    // closes; stop() then abandons the connections, which io's destructor
+    // frees.
+    net::post(impl_->io, [impl = impl_.get()] {
+      beast::error_code ignored;
+      impl->acceptor.close(ignored);
+      impl->io.stop();
+    });
+    impl_->thread.join();
   }
-  CloseFd(&listen_fd_);
-  CloseFd(&wake_pipe_[0]);
-  CloseFd(&wake_pipe_[1]);
   if (!unix_path_.empty()) {
     ::unlink(unix_path_.c_str());
     unix_path_.clear();
   }
-}
-
-// Runs on thread_: accepts until Stop() writes to the wake pipe.
-void MetricsServer::Loop() {
-  for (;;) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
-    int n = ::poll(fds, 2, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      spdlog::warn("metrics: poll: {}", std::strerror(errno));
-      return;
-    }
-    if (fds[1].revents) return;
-    if (!(fds[0].revents & POLLIN)) continue;
-    int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
-    ServeOne(c);
-    ::close(c);
-  }
-}
-
-void MetricsServer::ServeOne(int fd) {
-  // Beast parses the request and serializes the answer; FdStream gives it
-  // the accepted socket with a 2 s budget per read, so a slow or silent
-  // peer is dropped rather than stalling the scraper behind it.
-  FdStream stream(fd, std::chrono::milliseconds(2000));
-  beast::flat_buffer buffer;
-  http::request<http::empty_body> req;
-  beast::error_code ec;
-  http::read(stream, buffer, req, ec);
-  if (ec) return;
-  http::response<http::string_body> res;
-  res.version(req.version());
-  res.keep_alive(false);
-  res.set(http::field::content_type, "text/plain; version=0.0.4");
-  std::string_view target(req.target().data(), req.target().size());
-  if (req.method() == http::verb::get &&
-      (target == "/metrics" || target.starts_with("/metrics?"))) {
-    res.result(http::status::ok);
-    res.body() = render_();
-  } else {
-    res.result(http::status::not_found);
-    res.body() = "only GET /metrics is served here\n";
-  }
-  res.prepare_payload();
-  http::write(stream, res, ec);  // the scraper may have gone; nothing to do
 }
 
 }  // namespace winsnap::proxy

@@ -9,15 +9,21 @@
 //   MetricsServer answers `GET /metrics` over HTTP (Boost.Beast) on a TCP
 //                 "host:port" or an absolute unix socket path, for a
 //                 scraper. Anything else gets 404.
-// The HTTP side is deliberately minimal: one connection at a time, the
-// request read with a 2 s limit, the connection closed after each answer.
+// The HTTP side is small but never blocked by a client: connections are
+// served concurrently on one Asio thread (at most kMetricsMaxConnections at
+// once; more are closed on accept), each request must arrive whole within
+// kMetricsRequestDeadline (a deadline for the whole request, not per read,
+// so a client trickling bytes is cut off), its header is at most
+// kMetricsMaxHeaderBytes, and the connection is closed after each answer.
 //
 // Thread-safety: RpcMetrics methods may be called from any thread.
-// MetricsServer runs its own thread; Start/Stop from one owner thread.
+// MetricsServer runs its own thread (render() is called there); Start/Stop
+// from one owner thread.
 
 #ifndef WINSNAP_SNAPSHOTTER_PROXY_METRICS_H_
 #define WINSNAP_SNAPSHOTTER_PROXY_METRICS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -60,6 +66,10 @@ class RpcMetrics {
 // snapshot of the store; errors are those of the store.
 StatusOr<std::string> RenderStoreMetrics(snapshotter::Snapshotter& sn);
 
+inline constexpr int kMetricsMaxConnections = 256;
+inline constexpr std::chrono::milliseconds kMetricsRequestDeadline{5000};
+inline constexpr uint32_t kMetricsMaxHeaderBytes = 8192;
+
 class MetricsServer {
  public:
   // Listens on "address" ("host:port", port 0 picks one; or "/abs/path" for
@@ -78,17 +88,14 @@ class MetricsServer {
   // Idempotent.
   void Stop();
 
+  struct Impl;  // the Asio side, in metrics.cc
+
  private:
-  MetricsServer() = default;
-  void Loop();
-  void ServeOne(int fd);
+  MetricsServer();
 
   std::string address_;
   std::string unix_path_;  // non-empty for a unix socket
-  int listen_fd_ = -1;
-  int wake_pipe_[2] = {-1, -1};  // written by Stop() to end Loop()
-  std::function<std::string()> render_;
-  std::thread thread_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace winsnap::proxy

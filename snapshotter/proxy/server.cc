@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -20,8 +21,7 @@ namespace winsnap::proxy {
 namespace {
 
 // Creates "dir" and missing parents with mode 0700 (umask aside).
-// Directories that exist are left alone, whatever their mode.
-Status MakeSocketDir(const std::string& dir) {
+Status MakeDirs(const std::string& dir) {
   if (dir.empty()) return OkStatus();
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
@@ -32,7 +32,7 @@ Status MakeSocketDir(const std::string& dir) {
   }
   size_t slash = dir.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
-    WINSNAP_RETURN_IF_ERROR(MakeSocketDir(dir.substr(0, slash)));
+    WINSNAP_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
   }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoError("mkdir", errno, dir);
@@ -41,6 +41,31 @@ Status MakeSocketDir(const std::string& dir) {
 }
 
 }  // namespace
+
+Status CheckSocketDir(const std::string& dir) {
+  WINSNAP_RETURN_IF_ERROR(MakeDirs(dir.empty() ? "/" : dir));
+  const std::string d = dir.empty() ? "/" : dir;
+  struct stat st;
+  if (::stat(d.c_str(), &st) != 0) return ErrnoError("stat", errno, d);
+  // Whoever can write the directory can replace the socket and impersonate
+  // the snapshotter (issue 12 item 6), sticky bit or not.
+  if (st.st_uid != ::geteuid()) {
+    return FailedPreconditionError(
+        "socket directory " + d + " is owned by uid " +
+        std::to_string(st.st_uid) + ", not by this user (uid " +
+        std::to_string(::geteuid()) +
+        "); use a directory only this user can write");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    return FailedPreconditionError(
+        "socket directory " + d + " is writable by group or others (mode " +
+        mode + "); use a directory only this user can write");
+  }
+  return OkStatus();
+}
 
 Status PrepareSocketPath(const std::string& path) {
   if (path.empty() || path[0] != '/') {
@@ -53,7 +78,7 @@ Status PrepareSocketPath(const std::string& path) {
                                 std::to_string(sizeof addr.sun_path - 1) +
                                 " bytes");
   }
-  WINSNAP_RETURN_IF_ERROR(MakeSocketDir(path.substr(0, path.rfind('/'))));
+  WINSNAP_RETURN_IF_ERROR(CheckSocketDir(path.substr(0, path.rfind('/'))));
   struct stat st;
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return OkStatus();
@@ -83,31 +108,50 @@ Status PrepareSocketPath(const std::string& path) {
   return OkStatus();
 }
 
+Status Server::StartGrpc(const std::string& address) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix://" + address,
+                           grpc::InsecureServerCredentials());
+  builder.RegisterCallbackGenericService(service_.get());
+  // bind() happens inside BuildAndStart; with umask 0177 the socket is
+  // born 0600, so no other user can connect before a chmod.
+  mode_t old_umask = ::umask(0177);
+  grpc_ = builder.BuildAndStart();
+  ::umask(old_umask);
+  if (!grpc_) return UnavailableError("cannot listen on unix://" + address);
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
                                                 const ServerOptions& options) {
   if (options.threads < 1) {
     return InvalidArgumentError("threads must be at least 1");
   }
+  if (options.transport != "grpc" && options.transport != "h2") {
+    return InvalidArgumentError("transport must be grpc or h2, got \"" +
+                                options.transport + "\"");
+  }
   WINSNAP_RETURN_IF_ERROR(PrepareSocketPath(options.address));
   std::unique_ptr<Server> s(new Server());
   s->address_ = options.address;
-  s->service_ = std::make_unique<SnapshotsService>(sn, options.threads);
-  if (options.TEST_before_work) {
-    s->service_->TEST_SetBeforeWork(options.TEST_before_work);
-  }
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix://" + options.address,
-                           grpc::InsecureServerCredentials());
-  builder.RegisterService(s->service_.get());
-  // bind() happens inside BuildAndStart; with umask 0177 the socket is
-  // born 0600, so no other user can connect before a chmod.
-  mode_t old_umask = ::umask(0177);
-  s->grpc_ = builder.BuildAndStart();
-  ::umask(old_umask);
-  if (!s->grpc_) {
-    return UnavailableError("cannot listen on unix://" + options.address);
+  ServiceCore* core = nullptr;
+  if (options.transport == "h2") {
+    s->core_ = std::make_unique<ServiceCore>(sn, options.threads);
+    core = s->core_.get();
+    if (options.TEST_before_work) {
+      core->TEST_SetBeforeWork(options.TEST_before_work);
+    }
+    auto h2 = H2Server::StartUnix(core, options.address);
+    if (!h2.ok()) return h2.status();
+    s->h2_ = std::move(h2).value();
+  } else {
+    s->service_ = std::make_unique<SnapshotsService>(sn, options.threads);
+    core = &s->service_->core();
+    if (options.TEST_before_work) {
+      s->service_->TEST_SetBeforeWork(options.TEST_before_work);
+    }
+    WINSNAP_RETURN_IF_ERROR(s->StartGrpc(options.address));
   }
   s->stopped_ = false;
   struct stat st;
@@ -125,9 +169,8 @@ StatusOr<std::unique_ptr<Server>> Server::Start(snapshotter::Snapshotter* sn,
     return err;
   }
   if (!options.metrics_address.empty()) {
-    SnapshotsService* svc = s->service_.get();
-    auto m = MetricsServer::Start(options.metrics_address, [svc, sn] {
-      std::string text = svc->metrics().RenderPrometheus();
+    auto m = MetricsServer::Start(options.metrics_address, [core, sn] {
+      std::string text = core->metrics().RenderPrometheus();
       auto store = RenderStoreMetrics(*sn);
       if (store.ok()) {
         text += *store;
@@ -153,9 +196,26 @@ std::string Server::metrics_address() const {
 }
 
 void Server::Shutdown(std::chrono::milliseconds grace) {
-  if (stopped_ || !grpc_) return;
+  if (stopped_ || (!grpc_ && !h2_)) return;
   stopped_ = true;
+  if (h2_) {
+    h2_->Shutdown(grace);
+    h2_.reset();
+    core_.reset();  // joins the pool: no RPC touches the store after this
+  } else {
+    ShutdownGrpc(grace);
+  }
+  if (metrics_) metrics_->Stop();
+  struct stat st;
+  if (::lstat(address_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+      st.st_ino == socket_ino_ && st.st_dev == socket_dev_) {
+    ::unlink(address_.c_str());
+  }
+}
+
+void Server::ShutdownGrpc(std::chrono::milliseconds grace) {
   if (auto* health = grpc_->GetHealthCheckService()) health->Shutdown();
+  service_->core().SetServing(false);
   auto deadline = std::chrono::system_clock::now() + grace;
   // grpc::Server::Shutdown refuses new calls and waits until the calls in
   // flight are done AND every client has hung up its connection (containerd
@@ -163,13 +223,19 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   // is pointless, so this thread closes them as soon as no call of ours is
   // in flight; it repeats until Shutdown returns, which also covers a
   // client that reconnects before the shutdown has begun in "stopper".
+  // Once the grace period is over, the core refuses queued work and stops
+  // List walks between records, and every call is cancelled, so Shutdown
+  // returns soon after "grace" whatever the calls were doing (issue 12
+  // item 5).
   std::atomic<bool> done{false};
   std::thread stopper([this, deadline, &done] {
     grpc_->Shutdown(deadline);
     done = true;
   });
   while (!done) {
-    if (service_->live_calls() == 0) {
+    const bool late = std::chrono::system_clock::now() >= deadline;
+    if (late) service_->core().Stop();
+    if (late || service_->live_calls() == 0) {
       grpc_server_cancel_all_calls(grpc_->c_server());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -179,12 +245,6 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   // Every reactor has finished, so no pool task is left but possibly the
   // tail of one; resetting the service joins the pool.
   service_.reset();
-  if (metrics_) metrics_->Stop();
-  struct stat st;
-  if (::lstat(address_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
-      st.st_ino == socket_ino_ && st.st_dev == socket_dev_) {
-    ::unlink(address_.c_str());
-  }
 }
 
 }  // namespace winsnap::proxy

@@ -4,8 +4,9 @@
 // socket with the Snapshots service and gRPC's default health service
 // (grpc.health.v1.Health, "" = SERVING while up), and optionally the
 // Prometheus metrics endpoint. The socket:
-//   - its parent directory is created with mode 0700 if missing (an
-//     existing directory is left as it is);
+//   - its parent directory is created with mode 0700 if missing; an
+//     existing one must be owned by this user and not writable by group or
+//     others (else anyone who can write it could swap the socket);
 //   - it is bound under umask 0177, so it is 0600 from the moment it
 //     exists (no window in which another user could connect), and its mode
 //     is checked after binding;
@@ -29,6 +30,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "snapshotter/proxy/h2_server.h"
 #include "snapshotter/proxy/metrics.h"
 #include "snapshotter/proxy/service.h"
 #include "snapshotter/snapshotter.h"
@@ -41,12 +43,20 @@ struct ServerOptions {
   std::string address = kDefaultAddress;  // absolute unix socket path
   int threads = 4;                        // store worker threads
   std::string metrics_address;            // "" = no metrics endpoint
+  // "grpc" (gRPC C++, the Linux default) or "h2" (winsnap's nghttp2
+  // transport, the one Windows has).
+  std::string transport = "grpc";
   // Test only: see SnapshotsService::TEST_SetBeforeWork.
   std::function<void(const std::string&)> TEST_before_work;
 };
 
-// Makes "path" ready for bind: the parent directory created (0700) when
-// missing, a stale socket removed. InvalidArgument for a relative or too
+// Creates "dir" (and missing parents) 0700 if it does not exist; then
+// FailedPrecondition unless it is a directory owned by the effective user
+// and not writable by group or others. "" means "/".
+Status CheckSocketDir(const std::string& dir);
+
+// Makes "path" ready for bind: its directory checked by CheckSocketDir, a
+// stale socket removed. InvalidArgument for a relative or too
 // long path; FailedPrecondition if a non-socket file is there or a server
 // accepts on the socket; errno errors otherwise.
 Status PrepareSocketPath(const std::string& path);
@@ -76,12 +86,17 @@ class Server {
 
  private:
   Server() = default;
+  Status StartGrpc(const std::string& address);
+  void ShutdownGrpc(std::chrono::milliseconds grace);
 
   std::string address_;
   ino_t socket_ino_ = 0;
   dev_t socket_dev_ = 0;
   std::unique_ptr<SnapshotsService> service_;
   std::unique_ptr<grpc::Server> grpc_;
+  // transport "h2": the core and its nghttp2 server instead.
+  std::unique_ptr<ServiceCore> core_;
+  std::unique_ptr<H2Server> h2_;
   std::unique_ptr<MetricsServer> metrics_;
   bool stopped_ = false;
 };

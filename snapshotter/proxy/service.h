@@ -1,32 +1,29 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// SnapshotsService: containerd's containerd.services.snapshots.v1.Snapshots
-// gRPC service (the proxy snapshotter API, containerd-facts.md §3) over a
-// snapshotter::Snapshotter. The 10 RPCs map 1:1 onto Snapshotter methods:
-//   - winsnap StatusCode numbering is gRPC's, so codes pass through as they
-//     are, and so do messages (containerd's errdefs.FromGRPC keeps the text);
-//   - keys arrive from containerd's metadata layer as "<ns>/<seq>/<name>"
-//     and are stored verbatim;
-//   - the request's "snapshotter" field (the proxy plugin's name in
-//     containerd's config) and the containerd-namespace header are only
-//     logged at debug level;
-//   - CommitSnapshotRequest.parent (containerd 2.2+ rebase) is accepted only
-//     when it equals the active snapshot's parent; otherwise Unimplemented.
+// SnapshotsService: the gRPC C++ transport's adapter onto ServiceCore. It is
+// a callback *generic* service: gRPC hands it every call to a method no
+// registered service claims (the default health service stays registered),
+// with the request as raw bytes, and the core parses it. That is what lets a
+// request whose string field is not valid UTF-8 get InvalidArgument naming
+// the field: with the generated typed service, gRPC C++ 1.51 parses before
+// the handler and answers a parse failure with UNIMPLEMENTED "" (issue 12
+// item 10), and no hook of its callback API can change that.
 //
-// Threading: gRPC's callback threads must not block, so every RPC hands its
-// work to our ThreadPool and finishes its reactor from the pool thread. Work
-// whose call was cancelled (client gone, deadline passed, or the server's
-// shutdown grace period over) before a pool thread picked it up is dropped
-// with CANCELLED; work already started always runs to the end. List walks on
-// the pool, then streams batches of kListBatch with one write in flight.
+// Threading: gRPC's callback threads must not block, so each reactor reads
+// its one request message, hands the work to the core's pool (see core.h),
+// and writes the responses from the pool thread, one write in flight as
+// gRPC requires, the next started from OnWriteDone. A call's CallContext is
+// cancelled from OnCancel (client gone, RST_STREAM, or the server cancelling
+// every call after its grace period) and carries the call's deadline, so
+// queued work and List walks stop when either passes.
 //
-// Thread-safety: all RPC methods are called concurrently by gRPC. *sn must
-// outlive the service. Destroying the service runs every queued task first,
-// so destroy it only after grpc::Server::Wait() returned.
+// Thread-safety: gRPC calls CreateReactor concurrently. *sn must outlive
+// the service. Destroy it only after grpc::Server::Wait() returned.
 
 #ifndef WINSNAP_SNAPSHOTTER_PROXY_SERVICE_H_
 #define WINSNAP_SNAPSHOTTER_PROXY_SERVICE_H_
 
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -35,83 +32,38 @@
 #include <memory>
 #include <string>
 
-#include "base/thread_pool.h"
-#include "containerd/services/snapshots/v1/snapshots.grpc.pb.h"
+#include "snapshotter/proxy/core.h"
 #include "snapshotter/proxy/metrics.h"
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::proxy {
 
-namespace api = ::containerd::services::snapshots::v1;
-
-inline constexpr int kListBatch = 100;
-
 // Maps a winsnap Status onto a grpc::Status with the same code and message.
 grpc::Status ToGrpc(const Status& s);
 
-class SnapshotsService final : public api::Snapshots::CallbackService {
+class SnapshotsService final : public grpc::CallbackGenericService {
  public:
   // REQUIRES: threads >= 1.
   SnapshotsService(snapshotter::Snapshotter* sn, int threads);
   ~SnapshotsService() override;
 
-  grpc::ServerUnaryReactor* Prepare(
-      grpc::CallbackServerContext* ctx, const api::PrepareSnapshotRequest* req,
-      api::PrepareSnapshotResponse* resp) override;
-  grpc::ServerUnaryReactor* View(grpc::CallbackServerContext* ctx,
-                                 const api::ViewSnapshotRequest* req,
-                                 api::ViewSnapshotResponse* resp) override;
-  grpc::ServerUnaryReactor* Mounts(grpc::CallbackServerContext* ctx,
-                                   const api::MountsRequest* req,
-                                   api::MountsResponse* resp) override;
-  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* ctx,
-                                   const api::CommitSnapshotRequest* req,
-                                   google::protobuf::Empty* resp) override;
-  grpc::ServerUnaryReactor* Remove(grpc::CallbackServerContext* ctx,
-                                   const api::RemoveSnapshotRequest* req,
-                                   google::protobuf::Empty* resp) override;
-  grpc::ServerUnaryReactor* Stat(grpc::CallbackServerContext* ctx,
-                                 const api::StatSnapshotRequest* req,
-                                 api::StatSnapshotResponse* resp) override;
-  grpc::ServerUnaryReactor* Update(grpc::CallbackServerContext* ctx,
-                                   const api::UpdateSnapshotRequest* req,
-                                   api::UpdateSnapshotResponse* resp) override;
-  grpc::ServerWriteReactor<api::ListSnapshotsResponse>* List(
-      grpc::CallbackServerContext* ctx,
-      const api::ListSnapshotsRequest* req) override;
-  grpc::ServerUnaryReactor* Usage(grpc::CallbackServerContext* ctx,
-                                  const api::UsageRequest* req,
-                                  api::UsageResponse* resp) override;
-  grpc::ServerUnaryReactor* Cleanup(grpc::CallbackServerContext* ctx,
-                                    const api::CleanupRequest* req,
-                                    google::protobuf::Empty* resp) override;
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* ctx) override;
 
-  RpcMetrics& metrics() { return metrics_; }
+  ServiceCore& core() { return core_; }
+  RpcMetrics& metrics() { return core_.metrics(); }
   // Calls gRPC has handed to this service and not yet seen done (status
   // delivered to the transport or call cancelled).
   int64_t live_calls() const { return live_calls_.load(); }
 
-  // Test hook: runs on the pool thread before each RPC's store work, with
-  // the RPC name (e.g. to hold a call "in flight"). Set before serving.
+  // Test hook: see ServiceCore::TEST_SetBeforeWork.
   void TEST_SetBeforeWork(std::function<void(const std::string&)> fn) {
-    before_work_ = std::move(fn);
+    core_.TEST_SetBeforeWork(std::move(fn));
   }
 
  private:
-  // Runs fn on the pool and finishes the returned reactor with its status.
-  // "detail" (snapshotter field, namespace, key) is for debug logs.
-  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx,
-                                     const char* rpc,
-                                     const std::string& snapshotter,
-                                     std::string detail,
-                                     std::function<Status()> fn);
-
-  snapshotter::Snapshotter* sn_;
-  RpcMetrics metrics_;
   std::atomic<int64_t> live_calls_{0};
-  std::function<void(const std::string&)> before_work_;
-  // Last member: destroyed first, so queued tasks still see the rest.
-  std::unique_ptr<base::ThreadPool> pool_;
+  ServiceCore core_;
 };
 
 }  // namespace winsnap::proxy

@@ -25,6 +25,8 @@
 namespace winsnap::proxy {
 namespace {
 
+namespace api = ::containerd::services::snapshots::v1;
+
 using ::testing::HasSubstr;
 using ::winsnap::proxy::testing::Client;
 using ::winsnap::proxy::testing::HttpGet;

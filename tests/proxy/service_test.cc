@@ -22,6 +22,8 @@
 namespace winsnap::proxy {
 namespace {
 
+namespace api = ::containerd::services::snapshots::v1;
+
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 using ::winsnap::proxy::testing::Client;
@@ -46,7 +48,7 @@ class ServiceTest : public ::testing::Test {
     grpc::ServerBuilder b;
     std::string sock = dir_.Sub("test.sock");
     b.AddListeningPort("unix://" + sock, grpc::InsecureServerCredentials());
-    b.RegisterService(service_.get());
+    b.RegisterCallbackGenericService(service_.get());
     server_ = b.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     client_ = std::make_unique<Client>(sock);

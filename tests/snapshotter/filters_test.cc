@@ -516,12 +516,11 @@ TEST(FilterTest, RegexpSearchesTheValue) {
   EXPECT_THAT(Select1(c, "name~=/x|^A/"), ElementsAre("A1"));
 }
 
-TEST(FilterTest, BadOrUnsupportedRegexpIsInvalidArgument) {
+TEST(FilterTest, BadRegexpIsInvalidArgument) {
   for (const char* bad :
-       {"name~=(", "name~=a)", "name~=[a", "name~=*a", "name~=a{2,1}",
-        "name~=(a)\\1", "name~=/a(?=b)/", "name~=/a(?!b)/", "name~=/(?s)a/",
-        "name~=/a(?i)b/", "name~=/(?P<n>a)/", "name~=\\pL", "name~=\\Aa\\z",
-        "name~=a{1001}", "name~=a{1,1001}"}) {
+       {"name~=(", "name~=a)", "name~=[a", "name~=*a", "name~=/a{2,1}/",
+        "name~=(a)\\1", "name~=/a(?=b)/", "name~=/a(?!b)/", "name~=a{1001}",
+        "name~=/a{1,1001}/", "name~=\\pX", "name~=(?z)a"}) {
     EXPECT_THAT(Filter::Parse(bad),
                 StatusIs(StatusCode::kInvalidArgument, "invalid regexp"))
         << bad;
@@ -532,19 +531,39 @@ TEST(FilterTest, BadOrUnsupportedRegexpIsInvalidArgument) {
                        "invalid regexp: "));
 }
 
+// Go regexp syntax that ECMAScript lacks works, as RE2 (Go's model) reads it.
+TEST(FilterTest, RegexpTakesGoSyntax) {
+  std::vector<Snap> c = {
+      {"ab", "", "view", {{"l", "x\ny"}}},
+      {"Ab\nc", "", "view", {}},
+      {"\xc3\xa9t\xc3\xa9", "", "view", {}},  // "été"
+      {"a.b", "", "view", {}},
+      {"a\nb", "", "view", {}},
+  };
+  EXPECT_THAT(Select1(c, "name~=/(?s)a.b/"), ElementsAre("a.b", "a\nb"));
+  EXPECT_THAT(Select1(c, "name~=a.b"), ElementsAre("a.b"));
+  EXPECT_THAT(Select1(c, "name~=/a(?i)B/"), ElementsAre("ab"));
+  EXPECT_THAT(Select1(c, "name~=/(?P<n>^A)/"), ElementsAre("Ab\nc"));
+  EXPECT_THAT(Select1(c, "name~=\\Aa"), ElementsAre("ab", "a.b", "a\nb"));
+  EXPECT_THAT(Select1(c, "name~=b\\z"), ElementsAre("ab", "a.b", "a\nb"));
+  EXPECT_THAT(Select1(c, "name~=\\Qa.b\\E"), ElementsAre("a.b"));
+  // "." is one UTF-8 character and \pL a Unicode letter.
+  EXPECT_THAT(Select1(c, "name~=^.t.$"), ElementsAre("\xc3\xa9t\xc3\xa9"));
+  EXPECT_THAT(Select1(c, "name~=^\\pL+$"),
+              ElementsAre("ab", "\xc3\xa9t\xc3\xa9"));
+  // "$" is the end of the text, not before a final newline; "." stops at
+  // newlines unless (?s).
+  EXPECT_THAT(Select1(c, "labels.l~=x$"), ElementsAre());
+  EXPECT_THAT(Select1(c, "labels.l~=/(?m)x$/"), ElementsAre("ab"));
+  EXPECT_THAT(Select1(c, "labels.l~=x.y"), ElementsAre());
+}
+
 TEST(FilterTest, HostileRegexpsAreBoundedOrRejected) {
-  // Too long, too deep, too large when expanded.
   EXPECT_THAT(Filter::Parse("name~=" + std::string(kMaxRegexpBytes + 1, 'a')),
               StatusIs(StatusCode::kInvalidArgument, "longer than"));
-  EXPECT_THAT(Filter::Parse("name~=" + std::string(kMaxRegexpNesting + 1, '(') +
-                            "a" + std::string(kMaxRegexpNesting + 1, ')')),
-              StatusIs(StatusCode::kInvalidArgument, "nest deeper"));
-  ASSERT_OK(Filter::Parse("name~=" + std::string(kMaxRegexpNesting, '(') + "a" +
-                          std::string(kMaxRegexpNesting, ')')));
+  // Over RE2's repeat limits or its program memory budget.
   EXPECT_THAT(Filter::Parse("name~=((a{1000}){1000}){1000}"),
-              StatusIs(StatusCode::kInvalidArgument, "too large"));
-  EXPECT_THAT(Filter::Parse("name~=(a{40}){60}"),
-              StatusIs(StatusCode::kInvalidArgument, "too large"));
+              StatusIs(StatusCode::kInvalidArgument, "invalid regexp"));
   ASSERT_OK(Filter::Parse("name~=^sha256:[0-9a-f]{64}$"));
   ASSERT_OK(Filter::Parse("name~=(a?){400}"));
 
@@ -555,7 +574,7 @@ TEST(FilterTest, HostileRegexpsAreBoundedOrRejected) {
                         "name~=(.*)*x", "name~=(a?){100}a{100}b"}) {
     SCOPED_TRACE(p);
     ASSERT_OK_AND_ASSIGN(Filter f, Filter::Parse(p));
-    EXPECT_FALSE(Matches(f, {long_a.substr(0, 5000), "", "view", {}}));
+    EXPECT_FALSE(Matches(f, {long_a, "", "view", {}}));
   }
   ASSERT_OK_AND_ASSIGN(Filter star, Filter::Parse("name~=^(a|b)*$"));
   EXPECT_TRUE(Matches(star, {long_a, "", "view", {}}));

@@ -69,8 +69,13 @@ func startServe(t *testing.T, snapctl, root string) (snapshots.Snapshotter, func
 	// The socket sits next to the root, in the suite's per-test temp dir.
 	sock := filepath.Join(filepath.Dir(root), "winsnap.sock")
 	logs := newLockedBuffer()
-	cmd := exec.Command(snapctl, "--root", root, "--mount-type", "overlay",
-		"--log-level", "warn", "serve", "--address", sock, "--gc-interval", "0")
+	args := []string{"--root", root, "--mount-type", "overlay",
+		"--log-level", "warn", "serve", "--address", sock, "--gc-interval", "0"}
+	// WINSNAP_TRANSPORT=h2 runs the suite against the nghttp2 transport.
+	if tr := os.Getenv("WINSNAP_TRANSPORT"); tr != "" {
+		args = append(args, "--transport", tr)
+	}
+	cmd := exec.Command(snapctl, args...)
 	cmd.Stdout = logs
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
