@@ -363,7 +363,11 @@ build_nghttp2() {
     -DENABLE_LIB_ONLY=ON -DENABLE_STATIC_LIB=ON -DENABLE_SHARED_LIB=OFF \
     -DENABLE_DOC=OFF -DENABLE_APP=OFF -DENABLE_HPACK_TOOLS=OFF -DENABLE_EXAMPLES=OFF \
     -DENABLE_PYTHON_BINDINGS=OFF -DENABLE_FAILMALLOC=OFF -DWITH_LIBXML2=OFF \
-    -DWITH_JEMALLOC=OFF -DWITH_MRUBY=OFF -DWITH_NEVERBLEED=OFF -DENABLE_WERROR=OFF
+    -DWITH_JEMALLOC=OFF -DWITH_MRUBY=OFF -DWITH_NEVERBLEED=OFF -DENABLE_WERROR=OFF \
+    -DHAVE_GETTICKCOUNT64=0
+  # (HAVE_GETTICKCOUNT64=0: Debian's CVE-2023-44487 patch, nghttp2_time.c,
+  # omits its time_now_sec fallback when GetTickCount64 exists but still
+  # calls it when clock_gettime exists too, as with mingw's winpthread.)
   # Static use on Windows needs NGHTTP2_STATICLIB (else dllimport).
   sed -i -E 's|^Cflags:(.*)$|Cflags:\1 -DNGHTTP2_STATICLIB|' "$STAGE/lib/pkgconfig/libnghttp2.pc"
 }
