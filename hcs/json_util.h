@@ -239,41 +239,37 @@ constexpr Member<Presence::kRequired, S, M> Required(const char* key, M S::*m) {
   return {key, m};
 }
 
+// Calls fn(member) for each entry of a field list, in order.
+template <typename... Ms, typename F>
+void ForEachMember(const std::tuple<Ms...>& fields, F&& fn) {
+  std::apply([&](const auto&... m) { (fn(m), ...); }, fields);
+}
+
 // Replaces *j with the object form of v.
-template <typename S, typename... Ms>
-void WriteFields(json& j, const S& v, const std::tuple<Ms...>& fields) {
+template <typename S, typename Fields>
+void WriteFields(json& j, const S& v, const Fields& fields) {
   j = json::object();
-  std::apply(
-      [&](const auto&... f) {
-        auto write = [&]<Presence P, typename M>(const Member<P, S, M>& m) {
-          if constexpr (P == Presence::kOmitEmpty) {
-            Put(j, m.key, v.*m.member);
-          } else {
-            j[m.key] = v.*m.member;
-          }
-        };
-        (write(f), ...);
-      },
-      fields);
+  ForEachMember(fields, [&]<Presence P, typename M>(const Member<P, S, M>& m) {
+    if constexpr (P == Presence::kOmitEmpty) {
+      Put(j, m.key, v.*m.member);
+    } else {
+      j[m.key] = v.*m.member;
+    }
+  });
 }
 
 // Reads the listed fields of object j into v (unlisted keys are ignored);
 // throws SchemaError if j is not an object or a field is malformed.
-template <typename S, typename... Ms>
-void ReadFields(const json& j, S& v, const std::tuple<Ms...>& fields) {
+template <typename S, typename Fields>
+void ReadFields(const json& j, S& v, const Fields& fields) {
   ExpectObject(j);
-  std::apply(
-      [&](const auto&... f) {
-        auto read = [&]<Presence P, typename M>(const Member<P, S, M>& m) {
-          if constexpr (P == Presence::kRequired) {
-            RequiredField(j, m.key, v.*m.member);
-          } else {
-            Field(j, m.key, v.*m.member);
-          }
-        };
-        (read(f), ...);
-      },
-      fields);
+  ForEachMember(fields, [&]<Presence P, typename M>(const Member<P, S, M>& m) {
+    if constexpr (P == Presence::kRequired) {
+      RequiredField(j, m.key, v.*m.member);
+    } else {
+      Field(j, m.key, v.*m.member);
+    }
+  });
 }
 
 // Runs "parse" (which may throw SchemaError or nlohmann exceptions) and turns
