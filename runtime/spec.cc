@@ -2,6 +2,7 @@
 
 #include "runtime/spec.h"
 
+#include "hcs/oci.h"
 #include "metadata/store.h"
 
 namespace winsnap::runtime {
@@ -121,20 +122,19 @@ StatusOr<json> GenerateSpec(snapshotter::Snapshotter& sn, const SpecOptions& o,
                         : "C:\\";
   std::string user = !o.user.empty() ? o.user : image ? image->user : "";
 
-  json process = {
-      {"terminal", o.terminal}, {"args", args}, {"env", env}, {"cwd", cwd}};
-  process["user"] = json::object({{"uid", 0}, {"gid", 0}});
-  if (!user.empty()) process["user"]["username"] = user;
-  json spec = {
-      {"ociVersion", "1.1.0"},
-      {"process", process},
-      {"hostname", o.hostname.empty() ? std::string("winsnap") : o.hostname},
-      {"mounts", json::array()},
-      // root.path is left out: on Windows it must be the scratch's volume
-      // GUID path, known only once the runtime has activated the layers.
-      {"windows", {{"layerFolders", folders}}},
-  };
-  return spec;
+  hcs::oci::Spec spec;
+  spec.oci_version = "1.1.0";
+  hcs::oci::Process& process = spec.process.emplace();
+  process.terminal = o.terminal;
+  process.args = std::move(args);
+  process.env = std::move(env);
+  process.cwd = std::move(cwd);
+  process.user.username = std::move(user);
+  spec.hostname = o.hostname.empty() ? std::string("winsnap") : o.hostname;
+  // root is left out: on Windows root.path must be the scratch's volume GUID
+  // path, known only once the runtime has activated the layers.
+  spec.windows.emplace().layer_folders = std::move(folders);
+  return hcs::oci::SpecToJson(spec);
 }
 
 }  // namespace winsnap::runtime

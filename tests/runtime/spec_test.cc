@@ -2,6 +2,7 @@
 
 #include "runtime/spec.h"
 
+#include "hcs/oci.h"
 #include "metadata/store.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -160,6 +161,20 @@ TEST_F(SpecTest, ImageForSnapshotFindsImageByTopLayer) {
   ASSERT_OK(sn_->Prepare("other", "layer0"));
   ASSERT_OK_AND_ASSIGN(auto none, ImageForSnapshot(*sn_, "other"));
   EXPECT_FALSE(none.has_value());
+}
+
+TEST_F(SpecTest, GeneratedSpecPassesTheStrictOciParser) {
+  std::vector<std::string> f = Chain(2);
+  SpecOptions o;
+  o.snapshot_key = "scratch";
+  o.args = {"cmd"};
+  ASSERT_OK_AND_ASSIGN(auto spec, GenerateSpec(*sn_, o, nullptr));
+  ASSERT_OK_AND_ASSIGN(hcs::oci::Spec parsed, hcs::oci::SpecFromJson(spec));
+  ASSERT_TRUE(parsed.windows.has_value());
+  EXPECT_THAT(parsed.windows->layer_folders,
+              ElementsAre(f[1], f[0], sn_->Stat("scratch")->path));
+  EXPECT_EQ(parsed.hostname, "winsnap");
+  EXPECT_EQ(hcs::oci::SpecToJson(parsed), spec);
 }
 
 }  // namespace
