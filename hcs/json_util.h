@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -192,9 +193,7 @@ void Put(json& j, const char* key, const T& v) {
     if (v) j[key] = v;
   } else if constexpr (std::is_arithmetic_v<T>) {
     if (v != 0) j[key] = v;
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!v.empty()) j[key] = v;
-  } else {
+  } else {  // strings, arrays, maps
     if (!v.empty()) j[key] = v;
   }
 }
@@ -202,6 +201,75 @@ void Put(json& j, const char* key, const T& v) {
 template <typename T>
 void Put(json& j, const char* key, const std::optional<T>& v) {
   if (v.has_value()) j[key] = *v;
+}
+
+// An opaque section (e.g. OCI "hooks") is written unless it was absent (null),
+// so an empty {} or [] read from a file is written back.
+inline void Put(json& j, const char* key, const json& v) {
+  if (!v.is_null()) j[key] = v;
+}
+
+// ---- Field lists: each struct's JSON fields are described once, as a tuple
+// of Member<...> entries in Go's field order, and both directions are derived
+// from it by WriteFields and ReadFields.
+
+enum class Presence {
+  kOmitEmpty,  // written unless empty (Put); read if present (Field)
+  kAlways,     // always written; read if present
+  kRequired,   // always written; missing or null is an error when read
+};
+
+template <Presence P, typename S, typename M>
+struct Member {
+  const char* key;
+  M S::*member;
+};
+
+template <typename S, typename M>
+constexpr Member<Presence::kOmitEmpty, S, M> Omitempty(const char* key,
+                                                       M S::*m) {
+  return {key, m};
+}
+template <typename S, typename M>
+constexpr Member<Presence::kAlways, S, M> Always(const char* key, M S::*m) {
+  return {key, m};
+}
+template <typename S, typename M>
+constexpr Member<Presence::kRequired, S, M> Required(const char* key, M S::*m) {
+  return {key, m};
+}
+
+// Calls fn(member) for each entry of a field list, in order.
+template <typename... Ms, typename F>
+void ForEachMember(const std::tuple<Ms...>& fields, F&& fn) {
+  std::apply([&](const auto&... m) { (fn(m), ...); }, fields);
+}
+
+// Replaces *j with the object form of v.
+template <typename S, typename Fields>
+void WriteFields(json& j, const S& v, const Fields& fields) {
+  j = json::object();
+  ForEachMember(fields, [&]<Presence P, typename M>(const Member<P, S, M>& m) {
+    if constexpr (P == Presence::kOmitEmpty) {
+      Put(j, m.key, v.*m.member);
+    } else {
+      j[m.key] = v.*m.member;
+    }
+  });
+}
+
+// Reads the listed fields of object j into v (unlisted keys are ignored);
+// throws SchemaError if j is not an object or a field is malformed.
+template <typename S, typename Fields>
+void ReadFields(const json& j, S& v, const Fields& fields) {
+  ExpectObject(j);
+  ForEachMember(fields, [&]<Presence P, typename M>(const Member<P, S, M>& m) {
+    if constexpr (P == Presence::kRequired) {
+      RequiredField(j, m.key, v.*m.member);
+    } else {
+      Field(j, m.key, v.*m.member);
+    }
+  });
 }
 
 // Runs "parse" (which may throw SchemaError or nlohmann exceptions) and turns

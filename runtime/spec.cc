@@ -2,6 +2,10 @@
 
 #include "runtime/spec.h"
 
+#include <cstdio>
+#include <random>
+
+#include "hcs/oci.h"
 #include "metadata/store.h"
 
 namespace winsnap::runtime {
@@ -121,20 +125,99 @@ StatusOr<json> GenerateSpec(snapshotter::Snapshotter& sn, const SpecOptions& o,
                         : "C:\\";
   std::string user = !o.user.empty() ? o.user : image ? image->user : "";
 
-  json process = {
-      {"terminal", o.terminal}, {"args", args}, {"env", env}, {"cwd", cwd}};
-  process["user"] = json::object({{"uid", 0}, {"gid", 0}});
-  if (!user.empty()) process["user"]["username"] = user;
-  json spec = {
-      {"ociVersion", "1.1.0"},
-      {"process", process},
-      {"hostname", o.hostname.empty() ? std::string("winsnap") : o.hostname},
-      {"mounts", json::array()},
-      // root.path is left out: on Windows it must be the scratch's volume
-      // GUID path, known only once the runtime has activated the layers.
-      {"windows", {{"layerFolders", folders}}},
-  };
-  return spec;
+  hcs::oci::Spec spec;
+  spec.oci_version = "1.1.0";
+  hcs::oci::Process& process = spec.process.emplace();
+  process.terminal = o.terminal;
+  process.args = std::move(args);
+  process.env = std::move(env);
+  process.cwd = std::move(cwd);
+  process.user.username = std::move(user);
+  spec.hostname = o.hostname.empty() ? std::string("winsnap") : o.hostname;
+  // root is left out: on Windows root.path must be the scratch's volume GUID
+  // path, known only once the runtime has activated the layers.
+  spec.windows.emplace().layer_folders = std::move(folders);
+  return hcs::oci::SpecToJson(spec);
+}
+
+namespace {
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
+}
+
+// The --config file with the overrides applied.
+StatusOr<std::string> ConfigFromFile(base::Env& env, const ConfigSource& s) {
+  WINSNAP_ASSIGN_OR_RETURN(std::string text, env.ReadFile(s.config));
+  if (s.args.empty() && s.env.empty() && s.cwd.empty()) return text;
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) {
+    return InvalidArgumentError(s.config +
+                                ": not a config.json with a process object");
+  }
+  if (!s.args.empty()) {
+    j["process"]["args"] = s.args;
+    j["process"].erase("commandLine");
+  }
+  for (const std::string& e : s.env) j["process"]["env"].push_back(e);
+  if (!s.cwd.empty()) j["process"]["cwd"] = s.cwd;
+  return j.dump(2);
+}
+
+}  // namespace
+
+StatusOr<PreparedConfig> PrepareConfig(snapshotter::Snapshotter& sn,
+                                       base::Env& env, const ConfigSource& s,
+                                       std::string_view id) {
+  PreparedConfig p;
+  if (!s.config.empty()) {
+    WINSNAP_ASSIGN_OR_RETURN(p.config_json, ConfigFromFile(env, s));
+    return p;
+  }
+  if (s.image.empty() && s.snapshot.empty()) {
+    return InvalidArgumentError(
+        "give --config FILE, --image REF or --snapshot KEY (see --help)");
+  }
+  SpecOptions o;
+  o.args = s.args;
+  o.env = s.env;
+  o.cwd = s.cwd;
+  o.hostname = std::string(id);
+  std::optional<ImageDefaults> defaults;
+  if (!s.image.empty()) {
+    std::optional<metadata::ImageRecord> rec;
+    WINSNAP_RETURN_IF_ERROR(
+        sn.store()->View([&](metadata::ReadTxn& txn) -> Status {
+          WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(s.image));
+          return OkStatus();
+        }));
+    if (!rec) {
+      return NotFoundError("no image \"" + s.image + "\" (see snapctl images)");
+    }
+    if (!rec->config_json.empty()) {
+      WINSNAP_ASSIGN_OR_RETURN(defaults, ParseImageConfig(rec->config_json));
+    }
+    o.snapshot_key = "run-" + std::string(id) + "-" + RandomSuffix();
+    WINSNAP_RETURN_IF_ERROR(
+        sn.Prepare(o.snapshot_key, rec->top_chain_id,
+                   {{"winsnap.io/scratch-for", s.image},
+                    {"winsnap.io/container", std::string(id)}})
+            .status());
+    p.owned_key = o.snapshot_key;
+  } else {
+    o.snapshot_key = s.snapshot;
+    WINSNAP_ASSIGN_OR_RETURN(defaults, ImageForSnapshot(sn, s.snapshot));
+  }
+  StatusOr<json> spec = GenerateSpec(sn, o, defaults ? &*defaults : nullptr);
+  if (!spec.ok()) {
+    if (!p.owned_key.empty()) sn.Remove(p.owned_key).IgnoreError();
+    return spec.status();
+  }
+  p.config_json = spec->dump(2) + "\n";
+  return p;
 }
 
 }  // namespace winsnap::runtime

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "base/status.h"
 #include "snapshotter/snapshotter.h"
 
@@ -63,6 +64,35 @@ StatusOr<nlohmann::json> GenerateSpec(snapshotter::Snapshotter& sn,
 // its defaults.
 StatusOr<std::optional<ImageDefaults>> ImageForSnapshot(
     snapshotter::Snapshotter& sn, std::string_view key);
+
+// Where a container's config.json comes from: exactly one of config,
+// image and snapshot; env, cwd and args override the process.
+struct ConfigSource {
+  std::string config;    // an OCI config.json file
+  std::string image;     // an imported image: a scratch is prepared on it
+  std::string snapshot;  // an active snapshot used as scratch (kept)
+  std::vector<std::string> env;  // "K=V", appended
+  std::string cwd;
+  std::vector<std::string> args;  // replaces the command when not empty
+};
+
+struct PreparedConfig {
+  std::string config_json;
+  // The scratch snapshot PrepareConfig prepared (for "image"), which the
+  // caller owns and removes with the container; empty otherwise.
+  std::string owned_key;
+};
+
+// Builds the config.json text for container "id" from "source": a --config
+// file as is (or with the overrides applied), else a spec generated over the
+// image's or snapshot's layers with hostname "id". Reads files through *env.
+// On error nothing is left behind (a scratch it prepared is removed):
+// InvalidArgument for no source or a config file without a process object,
+// NotFound for an unknown image, else GenerateSpec's errors.
+StatusOr<PreparedConfig> PrepareConfig(snapshotter::Snapshotter& sn,
+                                       base::Env& env,
+                                       const ConfigSource& source,
+                                       std::string_view id);
 
 }  // namespace winsnap::runtime
 

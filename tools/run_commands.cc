@@ -10,8 +10,6 @@
 
 #include <iostream>
 #include <memory>
-#include <optional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,13 +33,7 @@ std::unique_ptr<runtime::Runtime> OpenRuntime(const CliContext& ctx,
   return Check(runtime::Runtime::Open(o));
 }
 
-// Where a container's config.json comes from.
-struct Source {
-  std::string config, image, snapshot;
-  std::vector<std::string> env;
-  std::string cwd;
-  std::vector<std::string> args;
-};
+using Source = runtime::ConfigSource;
 
 void AddSourceOptions(CLI::App* c, Source* s) {
   auto* cfg = c->add_option("--config,-c", s->config,
@@ -60,86 +52,6 @@ void AddSourceOptions(CLI::App* c, Source* s) {
   c->add_option("--cwd", s->cwd, "Working directory");
 }
 
-struct Prepared {
-  std::string config_json;
-  std::string owned_key;  // scratch snapshot to remove on failure/delete
-};
-
-std::string RandomSuffix() {
-  std::random_device rd;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
-  return buf;
-}
-
-// Builds the config.json for a container from --config, --image or
-// --snapshot; args after -- override the command.
-Prepared PrepareConfig(snapshotter::Snapshotter& sn, const Source& s,
-                       const std::string& id) {
-  Prepared p;
-  if (!s.config.empty()) {
-    std::string text = Check(base::Env::Default()->ReadFile(s.config));
-    if (s.args.empty() && s.env.empty() && s.cwd.empty()) {
-      p.config_json = text;
-      return p;
-    }
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) {
-      Fail(InvalidArgumentError(s.config +
-                                ": not a config.json with a process object"));
-    }
-    if (!s.args.empty()) {
-      j["process"]["args"] = s.args;
-      j["process"].erase("commandLine");
-    }
-    for (const std::string& e : s.env) j["process"]["env"].push_back(e);
-    if (!s.cwd.empty()) j["process"]["cwd"] = s.cwd;
-    p.config_json = j.dump(2);
-    return p;
-  }
-  if (s.image.empty() && s.snapshot.empty()) {
-    Fail(
-        InvalidArgumentError("give --config FILE, --image REF or "
-                             "--snapshot KEY (see --help)"));
-  }
-  runtime::SpecOptions o;
-  o.args = s.args;
-  o.env = s.env;
-  o.cwd = s.cwd;
-  o.hostname = id;
-  std::optional<runtime::ImageDefaults> defaults;
-  if (!s.image.empty()) {
-    std::optional<metadata::ImageRecord> rec;
-    Check(sn.store()->View([&](metadata::ReadTxn& txn) -> Status {
-      WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(s.image));
-      return OkStatus();
-    }));
-    if (!rec) {
-      Fail(NotFoundError("no image \"" + s.image + "\" (see snapctl images)"));
-    }
-    if (!rec->config_json.empty()) {
-      defaults = Check(runtime::ParseImageConfig(rec->config_json));
-    }
-    o.snapshot_key = "run-" + id + "-" + RandomSuffix();
-    Check(sn.Prepare(o.snapshot_key, rec->top_chain_id,
-                     {{"winsnap.io/scratch-for", s.image},
-                      {"winsnap.io/container", id}})
-              .status());
-    p.owned_key = o.snapshot_key;
-  } else {
-    o.snapshot_key = s.snapshot;
-    defaults = Check(runtime::ImageForSnapshot(sn, s.snapshot));
-  }
-  StatusOr<nlohmann::json> spec =
-      runtime::GenerateSpec(sn, o, defaults ? &*defaults : nullptr);
-  if (!spec.ok()) {
-    if (!p.owned_key.empty()) sn.Remove(p.owned_key).IgnoreError();
-    Fail(spec.status());
-  }
-  p.config_json = spec->dump(2) + "\n";
-  return p;
-}
-
 // Fails on what can be checked before the store is opened.
 void CheckArgs(const Source& s, const std::string& id) {
   Check(runtime::ValidateId(id));
@@ -153,7 +65,8 @@ void CheckArgs(const Source& s, const std::string& id) {
 void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
                      const Source& s, const std::string& id) {
   Check(runtime::ValidateId(id));
-  Prepared p = PrepareConfig(sn, s, id);
+  runtime::PreparedConfig p =
+      Check(runtime::PrepareConfig(sn, *base::Env::Default(), s, id));
   Status st = rt.Create(id, p.config_json, p.owned_key);
   if (!st.ok()) {
     if (!p.owned_key.empty()) sn.Remove(p.owned_key).IgnoreError();

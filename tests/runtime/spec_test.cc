@@ -2,6 +2,7 @@
 
 #include "runtime/spec.h"
 
+#include "hcs/oci.h"
 #include "metadata/store.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -160,6 +161,113 @@ TEST_F(SpecTest, ImageForSnapshotFindsImageByTopLayer) {
   ASSERT_OK(sn_->Prepare("other", "layer0"));
   ASSERT_OK_AND_ASSIGN(auto none, ImageForSnapshot(*sn_, "other"));
   EXPECT_FALSE(none.has_value());
+}
+
+TEST_F(SpecTest, GeneratedSpecPassesTheStrictOciParser) {
+  std::vector<std::string> f = Chain(2);
+  SpecOptions o;
+  o.snapshot_key = "scratch";
+  o.args = {"cmd"};
+  ASSERT_OK_AND_ASSIGN(auto spec, GenerateSpec(*sn_, o, nullptr));
+  ASSERT_OK_AND_ASSIGN(hcs::oci::Spec parsed, hcs::oci::SpecFromJson(spec));
+  ASSERT_TRUE(parsed.windows.has_value());
+  EXPECT_THAT(parsed.windows->layer_folders,
+              ElementsAre(f[1], f[0], sn_->Stat("scratch")->path));
+  EXPECT_EQ(parsed.hostname, "winsnap");
+  EXPECT_EQ(hcs::oci::SpecToJson(parsed), spec);
+}
+
+class PrepareConfigTest : public SpecTest {
+ protected:
+  // The keys of all snapshots.
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys;
+    EXPECT_OK(sn_->Walk([&](const snapshotter::Info& i) {
+      keys.push_back(i.name);
+      return OkStatus();
+    }));
+    return keys;
+  }
+  void PutImage(const std::string& config_json) {
+    metadata::ImageRecord img;
+    img.name = "example/app:1";
+    img.manifest_digest = "sha256:m";
+    img.top_chain_id = "layer0";
+    img.config_json = config_json;
+    ASSERT_OK(sn_->store()->Update(
+        [&](metadata::WriteTxn& txn) { return txn.PutImage(img); }));
+  }
+  base::Env& env_ = *base::Env::Default();
+};
+
+TEST_F(PrepareConfigTest, NoSourceIsInvalidArgument) {
+  EXPECT_THAT(PrepareConfig(*sn_, env_, ConfigSource{}, "c1"),
+              StatusIs(StatusCode::kInvalidArgument, "--config"));
+}
+
+TEST_F(PrepareConfigTest, SnapshotSourceUsesIdAsHostnameAndOwnsNothing) {
+  std::vector<std::string> f = Chain(1);
+  ConfigSource s;
+  s.snapshot = "scratch";
+  s.args = {"cmd", "/c", "ver"};
+  ASSERT_OK_AND_ASSIGN(PreparedConfig p, PrepareConfig(*sn_, env_, s, "c1"));
+  EXPECT_TRUE(p.owned_key.empty());
+  nlohmann::json j = nlohmann::json::parse(p.config_json);
+  EXPECT_EQ(j["hostname"], "c1");
+  EXPECT_EQ(j["process"]["args"], nlohmann::json({"cmd", "/c", "ver"}));
+  EXPECT_EQ(j["windows"]["layerFolders"],
+            nlohmann::json({f[0], sn_->Stat("scratch")->path}));
+}
+
+TEST_F(PrepareConfigTest, ImageSourcePreparesAnOwnedScratchOnItsTopLayer) {
+  Chain(1);
+  PutImage(R"({"config":{"Cmd":["run-me"]}})");
+  ConfigSource s;
+  s.image = "example/app:1";
+  ASSERT_OK_AND_ASSIGN(PreparedConfig p, PrepareConfig(*sn_, env_, s, "c1"));
+  ASSERT_FALSE(p.owned_key.empty());
+  ASSERT_OK_AND_ASSIGN(snapshotter::Info scratch, sn_->Stat(p.owned_key));
+  EXPECT_EQ(scratch.parent, "layer0");
+  nlohmann::json j = nlohmann::json::parse(p.config_json);
+  EXPECT_EQ(j["process"]["args"], nlohmann::json({"run-me"}));
+}
+
+TEST_F(PrepareConfigTest, ImageWithoutCommandLeavesNoScratchBehind) {
+  Chain(1);
+  PutImage(R"({"config":{}})");
+  std::vector<std::string> before = Keys();
+  ConfigSource s;
+  s.image = "example/app:1";
+  EXPECT_THAT(PrepareConfig(*sn_, env_, s, "c1"),
+              StatusIs(StatusCode::kInvalidArgument, "command"));
+  EXPECT_EQ(Keys(), before);
+  s.image = "missing:1";
+  EXPECT_THAT(PrepareConfig(*sn_, env_, s, "c1"),
+              StatusIs(StatusCode::kNotFound, "missing:1"));
+}
+
+TEST_F(PrepareConfigTest, ConfigFileIsKeptOrGetsTheOverrides) {
+  std::string path = dir_.Sub("config.json");
+  std::string text =
+      R"({"ociVersion":"1.1.0","process":{"commandLine":"cmd /c dir",)"
+      R"("env":["A=1"],"cwd":"C:\\"}})";
+  ASSERT_OK(env_.WriteFileAtomic(path, text));
+  ConfigSource s;
+  s.config = path;
+  ASSERT_OK_AND_ASSIGN(PreparedConfig p, PrepareConfig(*sn_, env_, s, "c1"));
+  EXPECT_EQ(p.config_json, text);
+  s.args = {"ping"};
+  s.env = {"B=2"};
+  s.cwd = "C:\\w";
+  ASSERT_OK_AND_ASSIGN(p, PrepareConfig(*sn_, env_, s, "c1"));
+  nlohmann::json j = nlohmann::json::parse(p.config_json);
+  EXPECT_FALSE(j["process"].contains("commandLine"));
+  EXPECT_EQ(j["process"]["args"], nlohmann::json({"ping"}));
+  EXPECT_EQ(j["process"]["env"], nlohmann::json({"A=1", "B=2"}));
+  EXPECT_EQ(j["process"]["cwd"], "C:\\w");
+  ASSERT_OK(env_.WriteFileAtomic(path, "[1]"));
+  EXPECT_THAT(PrepareConfig(*sn_, env_, s, "c1"),
+              StatusIs(StatusCode::kInvalidArgument, "process object"));
 }
 
 }  // namespace
