@@ -278,7 +278,15 @@ struct Snapshotter::Impl {
             tombstones.emplace(id, std::string(key));
             return OkStatus();
           }));
-      WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(snapshots_dir));
+      // A folder that cannot be listed is left for the next open; it never
+      // makes this one fail.
+      auto listed = env->ListDir(snapshots_dir);
+      if (!listed.ok()) {
+        spdlog::warn("recovery: cannot list snapshots/: {}",
+                     listed.status().ToString());
+      }
+      std::vector<std::string> names =
+          listed.ok() ? std::move(listed).value() : std::vector<std::string>{};
       std::vector<std::pair<std::string, uint64_t>> unrecorded;
       uint64_t max_id = 0;
       for (const auto& name : names) {
@@ -341,7 +349,14 @@ struct Snapshotter::Impl {
         }
       }
       PruneTombstones(txn);
-      WINSNAP_ASSIGN_OR_RETURN(auto staged, env->ListDir(staging_dir));
+      auto staged_or = env->ListDir(staging_dir);
+      if (!staged_or.ok()) {
+        spdlog::warn("recovery: cannot list staging/: {}",
+                     staged_or.status().ToString());
+      }
+      std::vector<std::string> staged = staged_or.ok()
+                                            ? std::move(staged_or).value()
+                                            : std::vector<std::string>{};
       for (const auto& name : staged) {
         if (name.size() > 5 && name.ends_with(".lock")) continue;
         std::string dir = base::JoinPath(staging_dir, name);

@@ -4,6 +4,9 @@
 
 #include <lmdb.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "metadata/lmdb.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -304,6 +307,89 @@ TEST(LmdbTxnTest, MoveTransfersOwnershipAndSelfMoveIsSafe) {
   b.Abort();
   b.Abort();  // double reset is a no-op
   EXPECT_EQ(b.handle(), nullptr);
+}
+
+TEST_F(StoreTest, TruncatedFileIsDataLossBeforeMapping) {
+  for (int i = 0; i < 50; ++i)
+    ASSERT_OK(Put("k" + std::to_string(i), Kind::kActive));
+  store_.reset();
+  std::string data = meta_ + "/data.mdb";
+  std::filesystem::resize_file(data, 3 * 4096);
+  StoreOptions ro;
+  ro.read_only = true;
+  EXPECT_THAT(Store::Open(meta_, ro),
+              StatusIs(StatusCode::kDataLoss, "truncated"));
+  EXPECT_THAT(Store::Open(meta_, {}),
+              StatusIs(StatusCode::kDataLoss, "data.mdb"));
+}
+
+TEST_F(StoreTest, EmptyFileReadOnlyIsDataLossAndNotCreatedWhenForbidden) {
+  store_.reset();
+  std::filesystem::resize_file(meta_ + "/data.mdb", 0);
+  StoreOptions ro;
+  ro.read_only = true;
+  EXPECT_THAT(Store::Open(meta_, ro), StatusIs(StatusCode::kDataLoss, "empty"));
+  StoreOptions no_create;
+  no_create.create_if_missing = false;
+  EXPECT_THAT(Store::Open(meta_, no_create),
+              StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(std::filesystem::file_size(meta_ + "/data.mdb"), 0u);
+  EXPECT_OK(Reopen());  // allowed: a new store
+}
+
+TEST_F(StoreTest, GarbageHeaderIsDataLoss) {
+  store_.reset();
+  std::ofstream(meta_ + "/data.mdb", std::ios::trunc) << std::string(8192, 'x');
+  EXPECT_THAT(Store::Open(meta_, {}), StatusIs(StatusCode::kDataLoss, "LMDB"));
+}
+
+TEST_F(StoreTest, TombstonesRoundTripAndNextId) {
+  ASSERT_OK(Put("a", Kind::kActive));
+  ASSERT_OK(store_->Update([](WriteTxn& txn) {
+    WINSNAP_RETURN_IF_ERROR(txn.PutTombstone(7, "gone"));
+    return txn.PutTombstone(3, "also");
+  }));
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  uint64_t next = 0;
+  ASSERT_OK(store_->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(next, txn.NextId());
+    return txn.ForEachTombstone([&](uint64_t id, std::string_view k) {
+      seen.emplace_back(id, std::string(k));
+      return OkStatus();
+    });
+  }));
+  EXPECT_EQ(next, 2u);
+  EXPECT_EQ(seen, (std::vector<std::pair<uint64_t, std::string>>{{3, "also"},
+                                                                 {7, "gone"}}));
+  ASSERT_OK(
+      store_->Update([](WriteTxn& txn) { return txn.DeleteTombstone(3); }));
+  seen.clear();
+  ASSERT_OK(store_->View([&](ReadTxn& txn) {
+    return txn.ForEachTombstone([&](uint64_t id, std::string_view k) {
+      seen.emplace_back(id, std::string(k));
+      return OkStatus();
+    });
+  }));
+  EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST_F(StoreTest, BackupIsACompactMarkedCopy) {
+  ASSERT_OK(Put("a", Kind::kCommitted));
+  TempDir out;
+  ASSERT_OK(store_->Backup(out.path()));
+  EXPECT_THAT(store_->Backup(out.path()), StatusIs(StatusCode::kAlreadyExists));
+  auto copy = Store::Open(out.path(), {});
+  ASSERT_OK(copy);
+  bool marked = false;
+  std::optional<SnapshotRecord> rec;
+  ASSERT_OK((*copy)->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(marked, txn.IsBackupCopy());
+    WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetSnapshot("a"));
+    return OkStatus();
+  }));
+  EXPECT_TRUE(marked);
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->kind, Kind::kCommitted);
 }
 
 }  // namespace

@@ -104,5 +104,14 @@ TEST(OutputTest, TimesAndSizes) {
   EXPECT_EQ(HumanSize(5ll << 30), "5.0 GiB");
 }
 
+TEST(OutputTest, EscapeForTerminalEscapesControlsLikeGnuLs) {
+  EXPECT_EQ(EscapeForTerminal("plain-key sha256:ab"), "plain-key sha256:ab");
+  EXPECT_EQ(EscapeForTerminal("a\x1b[31mb\nc\td\\e"),
+            "a\\033[31mb\\nc\\td\\\\e");
+  EXPECT_EQ(EscapeForTerminal("\x7f\x01"), "\\177\\001");
+  EXPECT_EQ(EscapeForTerminal("caf\xc3\xa9"), "caf\xc3\xa9");  // UTF-8 kept
+  EXPECT_EQ(EscapeForTerminal("\xc2\x9b"), "\\302\\233");      // C1 CSI
+  EXPECT_EQ(EscapeForTerminal("\xff"), "\\377");               // not UTF-8
+}
 }  // namespace
 }  // namespace winsnap::tools
