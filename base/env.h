@@ -103,6 +103,11 @@ class Env {
   virtual int64_t NowNanos() = 0;
 };
 
+// Ends the process at once, as kill -9 would: no destructors, no atexit
+// handlers, no flushing (SIGKILL on POSIX, TerminateProcess on Windows).
+// Crash-consistency tests use it through their TEST_ crash points.
+[[noreturn]] void CrashProcess();
+
 // Joins path components with the platform separator (a backslash on Windows,
 // where every '/' of the result becomes a backslash too).
 inline std::string JoinPath(std::string_view a, std::string_view b) {

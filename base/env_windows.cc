@@ -514,6 +514,12 @@ Env* Env::Default() {
 
 PathStyle NativePathStyle() { return PathStyle::kWindows; }
 
+void CrashProcess() {
+  // 137 is what a shell reports for a process killed by SIGKILL.
+  ::TerminateProcess(::GetCurrentProcess(), 137);
+  ::ExitProcess(137);  // not reached
+}
+
 std::string DefaultRoot() {
   wchar_t buf[MAX_PATH];
   DWORD n = ::GetEnvironmentVariableW(L"ProgramData", buf, MAX_PATH);
