@@ -475,6 +475,8 @@ class WindowsEnv final : public Env {
   // Windows writers flush each file they write (FlushFileBuffers) before the
   // commit that makes it visible.
   Status SyncFilesystem(const std::string& path) override {
+    if (::GetFileAttributesW(W(path).c_str()) == INVALID_FILE_ATTRIBUTES)
+      return LastError("GetFileAttributesW", path);
     std::string clean = ToLongPath(path);  // "\\?\C:\..."
     if (clean.size() < 6 || clean[5] != ':') {
       return InvalidArgumentError("SyncFilesystem " + path +

@@ -36,6 +36,12 @@ endfunction()
 
 # winsnap_test(<module> SOURCES ... DEPS ...) declares one GoogleTest binary
 # per module, discovered by CTest with the module name as its label.
+# In the Windows cross build (preset windows-mingw) the tests run under Wine
+# (CMAKE_CROSSCOMPILING_EMULATOR) and are labelled "wine-<module>" instead
+# (gtest_discover_tests cannot give a discovered test two labels); ctest -L
+# takes a regular expression, so `ctest -L wine` (scripts/test.sh) selects
+# them all and `ctest -L <module>` still selects one module. They are
+# discovered when ctest runs, so building needs no Wine.
 function(winsnap_test module)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -44,7 +50,25 @@ function(winsnap_test module)
   add_executable(winsnap_${module}_test ${ARG_SOURCES})
   target_link_libraries(winsnap_${module}_test PRIVATE ${ARG_DEPS} winsnap_testutil
                         GTest::gmock_main winsnap_warnings winsnap_sanitize)
+  set(label ${module})
+  set(mode POST_BUILD)
+  if(WIN32 AND CMAKE_CROSSCOMPILING)
+    set(label wine-${module})
+    set(mode PRE_TEST)
+  endif()
   gtest_discover_tests(winsnap_${module}_test
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${module})
+    DISCOVERY_MODE ${mode}
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${label})
+endfunction()
+
+# winsnap_wine_test(<name> COMMAND ...) registers a plain CTest test (e.g. a
+# CLI test driving snapctl.exe) for the Windows cross build, labelled "wine".
+function(winsnap_wine_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  add_test(NAME ${name} COMMAND ${ARG_COMMAND})
+  set_tests_properties(${name} PROPERTIES LABELS "wine;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
