@@ -310,3 +310,9 @@ PathStyle NativePathStyle() { return PathStyle::kPosix; }
 std::string DefaultRoot() { return DefaultRootFor(PathStyle::kPosix, {}); }
 
 }  // namespace winsnap::base
+
+namespace winsnap {
+
+StatusCode NativeErrorStatusCode(int err) { return ErrnoStatusCode(err); }
+
+}  // namespace winsnap

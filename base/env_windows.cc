@@ -531,3 +531,11 @@ std::string DefaultRoot() {
 }
 
 }  // namespace winsnap::base
+
+namespace winsnap {
+
+StatusCode NativeErrorStatusCode(int err) {
+  return Win32StatusCode(static_cast<uint32_t>(err));
+}
+
+}  // namespace winsnap

@@ -67,14 +67,7 @@ std::ostream& operator<<(std::ostream& os, const Status& s) {
   return os << s.ToString();
 }
 
-Status ErrnoError(std::string_view function, int err, std::string_view what) {
-  std::string m(function);
-  if (!what.empty()) {
-    m += ' ';
-    m += what;
-  }
-  m += ": ";
-  m += std::strerror(err);
+StatusCode ErrnoStatusCode(int err) {
   StatusCode code = StatusCode::kInternal;
   switch (err) {
     case ENOENT:
@@ -109,7 +102,18 @@ Status ErrnoError(std::string_view function, int err, std::string_view what) {
     default:
       break;
   }
-  return Status(code, std::move(m));
+  return code;
+}
+
+Status ErrnoError(std::string_view function, int err, std::string_view what) {
+  std::string m(function);
+  if (!what.empty()) {
+    m += ' ';
+    m += what;
+  }
+  m += ": ";
+  m += std::strerror(err);
+  return Status(ErrnoStatusCode(err), std::move(m));
 }
 
 StatusCode Win32StatusCode(uint32_t e) {

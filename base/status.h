@@ -143,6 +143,13 @@ Status ErrnoError(std::string_view function, int err,
 // another process holds the file right now and a retry may succeed, which is
 // what callers (RemoveAll's back-off, lock probes) act on.
 StatusCode Win32StatusCode(uint32_t win32_error);
+// The Status code for an errno value, as ErrnoError maps it.
+StatusCode ErrnoStatusCode(int err);
+// The Status code for an error number of the native OS: ErrnoStatusCode on
+// POSIX, Win32StatusCode on Windows (defined in env_posix.cc /
+// env_windows.cc). For libraries that pass the OS's numbers through, such as
+// LMDB (errno values on Linux, GetLastError() codes on Windows).
+StatusCode NativeErrorStatusCode(int err);
 // Translates a Win32 error code from the named function into a Status:
 // "MoveFileExW C:\a -> C:\b: sharing violation (Win32 error 32)".
 // "description" overrides the built-in text (env_windows.cc passes
