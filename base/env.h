@@ -3,7 +3,9 @@
 // Env is the OS seam: every filesystem side effect and the clock go through
 // it, so tests can inject faults and the Windows port swaps one file
 // (env_windows.cc) rather than #ifdefs. Env::Default() returns the process-wide
-// real implementation (env_posix.cc on Linux).
+// real implementation (env_posix.cc on Linux, env_windows.cc on Windows).
+// Paths are UTF-8 in both; the Windows Env widens them to UTF-16 (with the
+// \\?\ long-path prefix) only at the Win32 call.
 //
 // Thread-safety: all methods are safe to call concurrently; the Default() Env
 // has no mutable state of its own.
@@ -12,10 +14,12 @@
 #define WINSNAP_BASE_ENV_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/path.h"
 #include "base/status.h"
 
 namespace winsnap::base {
@@ -23,6 +27,23 @@ namespace winsnap::base {
 struct DiskUsage {
   int64_t size = 0;    // bytes of storage used (allocated blocks)
   int64_t inodes = 0;  // distinct inodes counted once (hard links once)
+};
+
+// An open lock file: an exclusive, advisory lock that other processes (and
+// other FileLock objects of this process) see. flock(2) on POSIX, LockFileEx
+// on Windows. Destroying the object releases the lock and closes the file.
+// Thread-safety: one FileLock must not be used from two threads at once.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // Takes the lock without waiting. OK if taken (or already held by this
+  // object); Unavailable if another owner holds it.
+  virtual Status TryLock() = 0;
+  // Releases the lock; OK if it was not held.
+  virtual Status Unlock() = 0;
+  virtual bool locked() const = 0;
+  // The lock file's path, as given to Env::OpenLockFile.
+  virtual const std::string& path() const = 0;
 };
 
 class Env {
@@ -74,12 +95,36 @@ class Env {
   // "path", so readers see the old or the new content, never a mix.
   virtual Status WriteFileAtomic(const std::string& path,
                                  std::string_view data) = 0;
+  // Removes one file (not a directory), clearing a read-only attribute
+  // first where the OS needs it. NotFound if it does not exist.
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Opens (creating it with mode 0600 if "create") the lock file "path",
+  // unlocked. NotFound if it does not exist and !create. The file may be
+  // removed with RemoveFile while open; the lock lasts until the FileLock
+  // is destroyed.
+  virtual StatusOr<std::unique_ptr<FileLock>> OpenLockFile(
+      const std::string& path, bool create) = 0;
+  // Creates a new, empty directory (mode 0700) under "parent" named
+  // "prefix" followed by a unique suffix and returns its path.
+  virtual StatusOr<std::string> CreateTempDir(const std::string& parent,
+                                              std::string_view prefix) = 0;
+  // Flushes every file of the filesystem holding "path" to stable storage
+  // (syncfs on Linux; see env_windows.cc for Windows).
+  virtual Status SyncFilesystem(const std::string& path) = 0;
   // Wall-clock time in nanoseconds since the Unix epoch.
   virtual int64_t NowNanos() = 0;
 };
 
-// Joins path components with the platform separator.
-std::string JoinPath(std::string_view a, std::string_view b);
+// Ends the process at once, as kill -9 would: no destructors, no atexit
+// handlers, no flushing (SIGKILL on POSIX, TerminateProcess on Windows).
+// Crash-consistency tests use it through their TEST_ crash points.
+[[noreturn]] void CrashProcess();
+
+// Joins path components with the platform separator (a backslash on Windows,
+// where every '/' of the result becomes a backslash too).
+inline std::string JoinPath(std::string_view a, std::string_view b) {
+  return JoinPathStyle(NativePathStyle(), a, b);
+}
 
 }  // namespace winsnap::base
 

@@ -4,18 +4,21 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <utility>
 
 #include "base/env.h"
+#include "base/unique_fd.h"
 
 namespace winsnap::base {
 namespace {
@@ -246,6 +249,40 @@ void AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>* seen,
   }
 }
 
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(std::string path, UniqueFd fd)
+      : path_(std::move(path)), fd_(std::move(fd)) {}
+
+  Status TryLock() override {
+    if (locked_) return OkStatus();
+    while (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EINTR) continue;
+      if (errno == EWOULDBLOCK)
+        return UnavailableError("flock " + path_ + ": held by another process");
+      return ErrnoError("flock", errno, path_);
+    }
+    locked_ = true;
+    return OkStatus();
+  }
+
+  Status Unlock() override {
+    if (!locked_) return OkStatus();
+    if (::flock(fd_.get(), LOCK_UN) != 0)
+      return ErrnoError("flock", errno, path_);
+    locked_ = false;
+    return OkStatus();
+  }
+
+  bool locked() const override { return locked_; }
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  UniqueFd fd_;  // closing it drops the flock
+  bool locked_ = false;
+};
+
 class PosixEnv final : public Env {
  public:
   Status CreateDir(const std::string& path) override {
@@ -375,6 +412,35 @@ class PosixEnv final : public Env {
                        : path.substr(0, slash == 0 ? 1 : slash));
   }
 
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoError("unlink", errno, path);
+    return OkStatus();
+  }
+
+  StatusOr<std::unique_ptr<FileLock>> OpenLockFile(const std::string& path,
+                                                   bool create) override {
+    int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+    UniqueFd fd(::open(path.c_str(), flags, 0600));
+    if (!fd) return ErrnoError("open", errno, path);
+    return std::unique_ptr<FileLock>(
+        std::make_unique<PosixFileLock>(path, std::move(fd)));
+  }
+
+  StatusOr<std::string> CreateTempDir(const std::string& parent,
+                                      std::string_view prefix) override {
+    std::string tmpl = JoinPath(parent, std::string(prefix) + "XXXXXX");
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      return ErrnoError("mkdtemp", errno, tmpl);
+    return tmpl;  // mkdtemp creates it with mode 0700
+  }
+
+  Status SyncFilesystem(const std::string& path) override {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return ErrnoError("open", errno, path);
+    if (::syncfs(fd.get()) != 0) return ErrnoError("syncfs", errno, path);
+    return OkStatus();
+  }
+
   int64_t NowNanos() override {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -389,11 +455,21 @@ Env* Env::Default() {
   return env;
 }
 
-std::string JoinPath(std::string_view a, std::string_view b) {
-  std::string out(a);
-  if (!out.empty() && out.back() != '/') out += '/';
-  out += b;
-  return out;
+void CloseFd(int fd) noexcept { ::close(fd); }
+
+void CrashProcess() {
+  ::raise(SIGKILL);
+  ::_exit(137);  // not reached: SIGKILL cannot be caught
 }
 
+PathStyle NativePathStyle() { return PathStyle::kPosix; }
+
+std::string DefaultRoot() { return DefaultRootFor(PathStyle::kPosix, {}); }
+
 }  // namespace winsnap::base
+
+namespace winsnap {
+
+StatusCode NativeErrorStatusCode(int err) { return ErrnoStatusCode(err); }
+
+}  // namespace winsnap

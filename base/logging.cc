@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <string>
 
@@ -22,20 +21,22 @@ namespace {
 class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    auto t = std::chrono::system_clock::to_time_t(msg.time);
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  msg.time.time_since_epoch())
-                  .count() %
-              1000000;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char ts[40];
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    // UTC calendar time from std::chrono (no gmtime_r, which Windows lacks).
+    namespace chr = std::chrono;
+    auto day = chr::floor<chr::days>(msg.time);
+    chr::year_month_day ymd{day};
+    auto us = chr::duration_cast<chr::microseconds>(msg.time - day).count();
+    char ts[48];
+    std::snprintf(ts, sizeof ts, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+                  static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()),
+                  static_cast<long long>(us / 3600000000LL),
+                  static_cast<long long>(us / 60000000LL % 60),
+                  static_cast<long long>(us / 1000000LL % 60),
+                  static_cast<long long>(us % 1000000LL));
     std::string line = "{\"time\":\"";
     line += ts;
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%06lldZ", static_cast<long long>(us));
-    line += frac;
     line += "\",\"level\":";
     auto lvl = spdlog::level::to_string_view(msg.level);
     line += GoJsonQuote(std::string_view(lvl.data(), lvl.size()));

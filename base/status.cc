@@ -67,14 +67,7 @@ std::ostream& operator<<(std::ostream& os, const Status& s) {
   return os << s.ToString();
 }
 
-Status ErrnoError(std::string_view function, int err, std::string_view what) {
-  std::string m(function);
-  if (!what.empty()) {
-    m += ' ';
-    m += what;
-  }
-  m += ": ";
-  m += std::strerror(err);
+StatusCode ErrnoStatusCode(int err) {
   StatusCode code = StatusCode::kInternal;
   switch (err) {
     case ENOENT:
@@ -109,6 +102,113 @@ Status ErrnoError(std::string_view function, int err, std::string_view what) {
     default:
       break;
   }
+  return code;
+}
+
+Status ErrnoError(std::string_view function, int err, std::string_view what) {
+  std::string m(function);
+  if (!what.empty()) {
+    m += ' ';
+    m += what;
+  }
+  m += ": ";
+  m += std::strerror(err);
+  return Status(ErrnoStatusCode(err), std::move(m));
+}
+
+StatusCode Win32StatusCode(uint32_t e) {
+  switch (e) {
+    case 0:
+      return StatusCode::kOk;
+    case 2:
+    case 3:
+      return StatusCode::kNotFound;
+    case 80:
+    case 145:
+    case 183:
+      return StatusCode::kAlreadyExists;
+    case 5:
+    case 19:
+      return StatusCode::kPermissionDenied;
+    case 4:
+    case 8:
+    case 14:
+    case 39:
+    case 112:
+      return StatusCode::kResourceExhausted;
+    case 32:
+    case 33:
+      return StatusCode::kUnavailable;
+    case 87:
+    case 123:
+    case 206:
+      return StatusCode::kInvalidArgument;
+    case 50:
+    case 120:
+      return StatusCode::kUnimplemented;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
+namespace {
+std::string_view Win32Text(uint32_t e) {
+  switch (e) {
+    case 2:
+      return "file not found";
+    case 3:
+      return "path not found";
+    case 4:
+      return "too many open files";
+    case 5:
+      return "access denied";
+    case 8:
+    case 14:
+      return "not enough memory";
+    case 19:
+      return "write protected";
+    case 32:
+      return "sharing violation (another process is using the file)";
+    case 33:
+      return "lock violation (another process has locked the file)";
+    case 39:
+    case 112:
+      return "disk full";
+    case 50:
+      return "not supported";
+    case 80:
+    case 183:
+      return "already exists";
+    case 87:
+      return "invalid parameter";
+    case 120:
+      return "not implemented";
+    case 123:
+      return "invalid name";
+    case 145:
+      return "directory not empty";
+    case 206:
+      return "file name too long";
+    default:
+      return "error";
+  }
+}
+}  // namespace
+
+Status Win32Error(std::string_view function, uint32_t win32_error,
+                  std::string_view what, std::string_view description) {
+  std::string m(function);
+  if (!what.empty()) {
+    m += ' ';
+    m += what;
+  }
+  m += ": ";
+  m += description.empty() ? Win32Text(win32_error) : description;
+  m += " (Win32 error ";
+  m += std::to_string(win32_error);
+  m += ')';
+  StatusCode code = Win32StatusCode(win32_error);
+  if (code == StatusCode::kOk) code = StatusCode::kInternal;
   return Status(code, std::move(m));
 }
 

@@ -12,6 +12,7 @@
 #define WINSNAP_BASE_STATUS_H_
 
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -123,6 +124,39 @@ inline Status UnknownError(std::string m) {
 // PermissionDenied (EACCES/EPERM), ResourceExhausted (ENOSPC), else Internal.
 Status ErrnoError(std::string_view function, int err,
                   std::string_view what = {});
+
+// The Status code for a Win32 error code (GetLastError(), and the codes LMDB
+// returns on Windows). Portable, so the mapping is tested on Linux:
+//   ERROR_FILE_NOT_FOUND 2, ERROR_PATH_NOT_FOUND 3          -> NotFound
+//   ERROR_FILE_EXISTS 80, ERROR_ALREADY_EXISTS 183,
+//   ERROR_DIR_NOT_EMPTY 145                                 -> AlreadyExists
+//   ERROR_ACCESS_DENIED 5, ERROR_WRITE_PROTECT 19           -> PermissionDenied
+//   ERROR_DISK_FULL 112, ERROR_HANDLE_DISK_FULL 39,
+//   ERROR_NOT_ENOUGH_MEMORY 8, ERROR_OUTOFMEMORY 14,
+//   ERROR_TOO_MANY_OPEN_FILES 4                             ->
+//   ResourceExhausted ERROR_SHARING_VIOLATION 32, ERROR_LOCK_VIOLATION 33 ->
+//   Unavailable ERROR_INVALID_PARAMETER 87, ERROR_INVALID_NAME 123,
+//   ERROR_FILENAME_EXCED_RANGE 206                          -> InvalidArgument
+//   ERROR_NOT_SUPPORTED 50, ERROR_CALL_NOT_IMPLEMENTED 120  -> Unimplemented
+//   anything else                                           -> Internal
+// Sharing and lock violations are Unavailable, like EBUSY/EAGAIN on POSIX:
+// another process holds the file right now and a retry may succeed, which is
+// what callers (RemoveAll's back-off, lock probes) act on.
+StatusCode Win32StatusCode(uint32_t win32_error);
+// The Status code for an errno value, as ErrnoError maps it.
+StatusCode ErrnoStatusCode(int err);
+// The Status code for an error number of the native OS: ErrnoStatusCode on
+// POSIX, Win32StatusCode on Windows (defined in env_posix.cc /
+// env_windows.cc). For libraries that pass the OS's numbers through, such as
+// LMDB (errno values on Linux, GetLastError() codes on Windows).
+StatusCode NativeErrorStatusCode(int err);
+// Translates a Win32 error code from the named function into a Status:
+// "MoveFileExW C:\a -> C:\b: sharing violation (Win32 error 32)".
+// "description" overrides the built-in text (env_windows.cc passes
+// FormatMessageW's); the built-in one names the common codes listed above.
+Status Win32Error(std::string_view function, uint32_t win32_error,
+                  std::string_view what = {},
+                  std::string_view description = {});
 
 // Either a T or a non-OK Status.
 template <typename T>

@@ -55,7 +55,11 @@ Status LmdbError(std::string_view function, int rc) {
   }
   std::string m(function);
   m += ": ";
-  m += mdb_strerror(rc);
+  // On Windows mdb_strerror formats Win32 codes with FormatMessage and
+  // returns NULL for a code the system has no text for.
+  const char* text = mdb_strerror(rc);
+  m += text != nullptr ? text : "error";
+  m += " (code " + std::to_string(rc) + ")";
   StatusCode code = StatusCode::kInternal;
   switch (rc) {
     case MDB_NOTFOUND:
@@ -79,14 +83,12 @@ Status LmdbError(std::string_view function, int rc) {
     case MDB_BAD_VALSIZE:
       code = StatusCode::kInvalidArgument;
       break;
-    case EACCES:
-    case EROFS:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case ENOENT:
-      code = StatusCode::kNotFound;
-      break;
     default:
+      // LMDB passes OS error numbers through: errno values on Linux, Win32
+      // codes on Windows (ERROR_DISK_FULL 112, ERROR_ACCESS_DENIED 5,
+      // ERROR_SHARING_VIOLATION 32, ERROR_LOCK_VIOLATION 33; mdb.c).
+      if (rc > 0) code = NativeErrorStatusCode(rc);
+      if (code == StatusCode::kOk) code = StatusCode::kInternal;
       break;
   }
   return Status(code, std::move(m));

@@ -20,13 +20,7 @@
 
 #include "snapshotter/snapshotter.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -148,10 +142,9 @@ StagingDir& StagingDir::operator=(StagingDir&& o) noexcept {
   if (this != &o) {
     Reset();
     path_ = std::move(o.path_);
-    lock_fd_ = o.lock_fd_;
+    lock_ = std::move(o.lock_);
     env_ = o.env_;
     o.path_.clear();
-    o.lock_fd_ = -1;
   }
   return *this;
 }
@@ -159,11 +152,8 @@ StagingDir& StagingDir::operator=(StagingDir&& o) noexcept {
 StagingDir::~StagingDir() { Reset(); }
 
 void StagingDir::Release() {
-  if (lock_fd_ >= 0) {
-    ::unlink((path_ + ".lock").c_str());
-    ::close(lock_fd_);
-  }
-  lock_fd_ = -1;
+  if (lock_ && env_) env_->RemoveFile(lock_->path()).IgnoreError();
+  lock_.reset();  // drops the lock after its file is gone
   path_.clear();
 }
 
@@ -183,7 +173,7 @@ struct Snapshotter::Impl {
   std::atomic<CrashPoint> crash_point{CrashPoint::kNone};
 
   void MaybeCrash(CrashPoint p) {
-    if (crash_point.load() == p) ::raise(SIGKILL);
+    if (crash_point.load() == p) base::CrashProcess();
   }
 
   std::vector<Mount> MountsFor(const SnapshotRecord& r,
@@ -361,14 +351,9 @@ struct Snapshotter::Impl {
         if (name.size() > 5 && name.ends_with(".lock")) continue;
         std::string dir = base::JoinPath(staging_dir, name);
         std::string lock = dir + ".lock";
-        int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
-        if (fd >= 0) {
-          bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
-          if (busy) {
-            ::close(fd);
-            continue;  // a live import owns it
-          }
-        }
+        auto held = env->OpenLockFile(lock, /*create=*/false);
+        if (held.ok() && !(*held)->TryLock().ok())
+          continue;  // a live import owns it
         spdlog::info("recovery: sweeping unfinished staging/{}", name);
         Status ms = MoveToTrash(dir, 0);
         if (!ms.ok()) {
@@ -376,10 +361,7 @@ struct Snapshotter::Impl {
                        name, ms.ToString());
           --moved;
         }
-        if (fd >= 0) {
-          ::unlink(lock.c_str());
-          ::close(fd);
-        }
+        if (held.ok()) env->RemoveFile(lock).IgnoreError();
         ++moved;
       }
       // Lock files whose folder is gone.
@@ -387,10 +369,9 @@ struct Snapshotter::Impl {
         if (!(name.size() > 5 && name.ends_with(".lock"))) continue;
         std::string lock = base::JoinPath(staging_dir, name);
         if (env->Exists(lock.substr(0, lock.size() - 5))) continue;
-        int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
-        if (fd < 0) continue;
-        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(lock.c_str());
-        ::close(fd);
+        auto held = env->OpenLockFile(lock, /*create=*/false);
+        if (held.ok() && (*held)->TryLock().ok())
+          env->RemoveFile(lock).IgnoreError();
       }
       return OkStatus();
     });
@@ -468,16 +449,12 @@ Snapshotter::~Snapshotter() = default;
 
 StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
     const Options& options) {
-  if (options.root.empty() || options.root[0] != '/') {
-    return InvalidArgumentError("root must be an absolute path, got " +
-                                Quote(options.root));
-  }
+  WINSNAP_ASSIGN_OR_RETURN(
+      std::string root, base::CleanRoot(base::NativePathStyle(), options.root));
   auto impl = std::make_unique<Impl>();
   impl->opts = options;
   impl->crash_point = options.TEST_crash_point;
   impl->env = options.env ? options.env : base::Env::Default();
-  std::string root = options.root;
-  while (root.size() > 1 && root.back() == '/') root.pop_back();
   impl->opts.root = root;
   impl->snapshots_dir = base::JoinPath(root, "snapshots");
   impl->trash_dir = base::JoinPath(root, "trash");
@@ -777,19 +754,17 @@ StatusOr<StagingDir> Snapshotter::BeginStaging() {
   // Created inside a write transaction so recovery (also a write
   // transaction) never sees the folder before its lock is held.
   WINSNAP_RETURN_IF_ERROR(impl_->store->Update([&](WriteTxn&) -> Status {
-    std::string tmpl = base::JoinPath(impl_->staging_dir, "layer-XXXXXX");
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      return ErrnoError("mkdtemp", errno, tmpl);
+    WINSNAP_ASSIGN_OR_RETURN(std::string tmpl,
+                             env->CreateTempDir(impl_->staging_dir, "layer-"));
     std::string lock = tmpl + ".lock";
-    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      Status s = ErrnoError(fd < 0 ? "open" : "flock", errno, lock);
-      if (fd >= 0) ::close(fd);
+    auto held = env->OpenLockFile(lock, /*create=*/true);
+    Status s = held.ok() ? (*held)->TryLock() : held.status();
+    if (!s.ok()) {
+      if (held.ok()) env->RemoveFile(lock).IgnoreError();
       env->RemoveAll(tmpl).IgnoreError();
       return s;
     }
-    ::chmod(tmpl.c_str(), 0700);
-    out = StagingDir(tmpl, fd, env);
+    out = StagingDir(tmpl, std::move(*held), env);
     return OkStatus();
   }));
   return out;

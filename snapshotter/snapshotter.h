@@ -108,8 +108,10 @@ struct CleanupReport {
 class StagingDir {
  public:
   StagingDir() = default;
-  StagingDir(std::string path, int lock_fd, base::Env* env)
-      : path_(std::move(path)), lock_fd_(lock_fd), env_(env) {}
+  // Owns folder "path" and its held lock (path + ".lock").
+  StagingDir(std::string path, std::unique_ptr<base::FileLock> lock,
+             base::Env* env)
+      : path_(std::move(path)), lock_(std::move(lock)), env_(env) {}
   StagingDir(StagingDir&& o) noexcept { *this = std::move(o); }
   StagingDir& operator=(StagingDir&& o) noexcept;
   StagingDir(const StagingDir&) = delete;
@@ -124,7 +126,7 @@ class StagingDir {
  private:
   void Reset();
   std::string path_;
-  int lock_fd_ = -1;
+  std::unique_ptr<base::FileLock> lock_;
   base::Env* env_ = nullptr;
 };
 

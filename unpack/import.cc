@@ -2,9 +2,7 @@
 
 #include "unpack/import.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -16,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/env.h"
 #include "unpack/decompress.h"
 #include "unpack/digest.h"
 #include "unpack/image_source.h"
@@ -500,12 +499,7 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
     // share the staging filesystem), then commit in order, then the record.
     if (options.writer.sync && !todo.empty()) {
       const std::string& any = slots[todo[0]].staging.path();
-      int fd = ::open(any.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) return ErrnoError("open", errno, any);
-      int r = ::syncfs(fd);
-      int err = errno;
-      ::close(fd);
-      if (r != 0) return ErrnoError("syncfs", err, any);
+      WINSNAP_RETURN_IF_ERROR(base::Env::Default()->SyncFilesystem(any));
     }
     // Commit in order, then the image record.
     std::vector<std::string> committed;

@@ -64,3 +64,33 @@ TEST(StatusOrTest, HoldsMoveOnlyValues) {
 
 }  // namespace
 }  // namespace winsnap
+
+namespace winsnap {
+namespace {
+
+TEST(Win32ErrorTest, MapsTheCodesStoresAndEnvSee) {
+  EXPECT_EQ(Win32StatusCode(2), StatusCode::kNotFound);
+  EXPECT_EQ(Win32StatusCode(3), StatusCode::kNotFound);
+  EXPECT_EQ(Win32StatusCode(183), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Win32StatusCode(5), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Win32StatusCode(112), StatusCode::kResourceExhausted);
+  EXPECT_EQ(Win32StatusCode(32), StatusCode::kUnavailable);
+  EXPECT_EQ(Win32StatusCode(33), StatusCode::kUnavailable);
+  EXPECT_EQ(Win32StatusCode(1234567), StatusCode::kInternal);
+}
+
+TEST(Win32ErrorTest, MessageNamesFunctionPathAndCode) {
+  Status s = Win32Error("MoveFileExW", 32, "C:\\a -> C:\\b");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.message(),
+            "MoveFileExW C:\\a -> C:\\b: sharing violation (another process is "
+            "using the file) (Win32 error 32)");
+  Status d = Win32Error("WriteFile", 112, "C:\\f", "There is not enough space");
+  EXPECT_EQ(d.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(d.message(),
+            "WriteFile C:\\f: There is not enough space (Win32 error 112)");
+  EXPECT_EQ(Win32Error("F", 0).code(), StatusCode::kInternal);
+}
+
+}  // namespace
+}  // namespace winsnap

@@ -1,7 +1,7 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// TempDir: a fresh directory under $TMPDIR (or /tmp) removed with its
-// contents when the object is destroyed. Not thread-safe.
+// TempDir: a fresh directory under $TMPDIR (else $TEMP, else /tmp) removed with
+// its contents when the object is destroyed. Not thread-safe.
 
 #ifndef WINSNAP_TESTS_TESTUTIL_TEMP_DIR_H_
 #define WINSNAP_TESTS_TESTUTIL_TEMP_DIR_H_
@@ -19,8 +19,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
-  // path() + "/" + name.
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+  // base::JoinPath(path(), name): "/" on Linux, "\\" on Windows.
+  std::string Sub(const std::string& name) const;
 
  private:
   std::string path_;
@@ -42,6 +42,9 @@ struct CommandResult {
 };
 
 // Runs argv (no shell) with optional stdin text; captures stdout and stderr.
+// POSIX only: on Windows it returns exit_code -1 and says so in err, so a
+// test that needs a helper process skips there (the Wine CLI tests drive
+// snapctl.exe from tests/windows/cli_test.sh instead).
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::string& stdin_text = "");
 
