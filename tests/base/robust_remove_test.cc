@@ -72,6 +72,20 @@ class FailingRemoveEnv final : public Env {
   Status WriteFileAtomic(const std::string& p, std::string_view d) override {
     return real_->WriteFileAtomic(p, d);
   }
+  Status RemoveFile(const std::string& p) override {
+    return real_->RemoveFile(p);
+  }
+  StatusOr<std::unique_ptr<FileLock>> OpenLockFile(const std::string& p,
+                                                   bool create) override {
+    return real_->OpenLockFile(p, create);
+  }
+  StatusOr<std::string> CreateTempDir(const std::string& parent,
+                                      std::string_view prefix) override {
+    return real_->CreateTempDir(parent, prefix);
+  }
+  Status SyncFilesystem(const std::string& p) override {
+    return real_->SyncFilesystem(p);
+  }
   int64_t NowNanos() override { return real_->NowNanos(); }
 
  private:

@@ -28,6 +28,14 @@ std::string_view FaultOpName(FaultOp op) {
       return "ReadFile";
     case FaultOp::kWriteFileAtomic:
       return "WriteFileAtomic";
+    case FaultOp::kRemoveFile:
+      return "RemoveFile";
+    case FaultOp::kOpenLockFile:
+      return "OpenLockFile";
+    case FaultOp::kCreateTempDir:
+      return "CreateTempDir";
+    case FaultOp::kSyncFilesystem:
+      return "SyncFilesystem";
     case FaultOp::kAny:
       return "Any";
   }
@@ -115,6 +123,24 @@ Status FaultEnv::WriteFileAtomic(const std::string& path,
                                  std::string_view data) {
   WINSNAP_RETURN_IF_ERROR(Hit(FaultOp::kWriteFileAtomic, path));
   return target_->WriteFileAtomic(path, data);
+}
+Status FaultEnv::RemoveFile(const std::string& path) {
+  WINSNAP_RETURN_IF_ERROR(Hit(FaultOp::kRemoveFile, path));
+  return target_->RemoveFile(path);
+}
+StatusOr<std::unique_ptr<base::FileLock>> FaultEnv::OpenLockFile(
+    const std::string& path, bool create) {
+  WINSNAP_RETURN_IF_ERROR(Hit(FaultOp::kOpenLockFile, path));
+  return target_->OpenLockFile(path, create);
+}
+StatusOr<std::string> FaultEnv::CreateTempDir(const std::string& parent,
+                                              std::string_view prefix) {
+  WINSNAP_RETURN_IF_ERROR(Hit(FaultOp::kCreateTempDir, parent));
+  return target_->CreateTempDir(parent, prefix);
+}
+Status FaultEnv::SyncFilesystem(const std::string& path) {
+  WINSNAP_RETURN_IF_ERROR(Hit(FaultOp::kSyncFilesystem, path));
+  return target_->SyncFilesystem(path);
 }
 int64_t FaultEnv::NowNanos() { return target_->NowNanos(); }
 

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <memory>
 #include <vector>
 
 #include "base/env.h"
@@ -34,6 +35,10 @@ enum class FaultOp {
   kGetDiskUsage,
   kReadFile,
   kWriteFileAtomic,
+  kRemoveFile,
+  kOpenLockFile,
+  kCreateTempDir,
+  kSyncFilesystem,
   kAny,  // counts every call above (Exists, IsDirectory and NowNanos never
          // fail)
 };
@@ -69,6 +74,12 @@ class FaultEnv final : public base::Env {
   StatusOr<std::string> ReadFile(const std::string& path) override;
   Status WriteFileAtomic(const std::string& path,
                          std::string_view data) override;
+  Status RemoveFile(const std::string& path) override;
+  StatusOr<std::unique_ptr<base::FileLock>> OpenLockFile(
+      const std::string& path, bool create) override;
+  StatusOr<std::string> CreateTempDir(const std::string& parent,
+                                      std::string_view prefix) override;
+  Status SyncFilesystem(const std::string& path) override;
   int64_t NowNanos() override;
 
  private:
