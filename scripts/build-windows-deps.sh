@@ -382,6 +382,24 @@ build_protobuf() {
     -Dprotobuf_BUILD_CONFORMANCE=OFF
 }
 
+build_re2() {
+  cmake_build "$S" "$B" "$STAGE" -DRE2_BUILD_TESTING=OFF
+  # RE2's CMake build installs no pkg-config file; the project finds RE2
+  # with pkg_check_modules(RE2 re2), as on Debian.
+  mkdir -p "$STAGE/lib/pkgconfig"
+  cat >"$STAGE/lib/pkgconfig/re2.pc" <<EOF
+prefix=$STAGE
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: re2
+Description: RE2 regular expression library
+Version: $VERSION
+Libs: -L\${libdir} -lre2
+Cflags: -I\${includedir}
+EOF
+}
+
 # ---------------------------------------------------------------- driver
 WORK=$CACHE/work/$recipe_hash
 mkdir -p "$WORK"
@@ -421,7 +439,7 @@ lib() {
   # the keys of the libraries it builds on.
   key=$( { declare -f "build_$name" relocate_pc unpack
            if declare -f "build_$name" | grep -q cmake_build; then
-             declare -f cmake_build; sed "s|$PREFIX|PREFIX|g; s|$WORK|WORK|g" "$WORK/toolchain.cmake" \
+             declare -f cmake_build; sed "s|$PREFIX|PREFIX|g; s|$WORK|WORK|g; s|$WINE_RUN|WINE_RUN|g" "$WORK/toolchain.cmake" \
                "$WORK/toolchain.cmake.static.cmake"
            fi
            echo "$compiler_id $VERSION $deps"; } | sha256sum | cut -c1-16)
@@ -490,6 +508,7 @@ lib openssl openssl
 lib libarchive libarchive zlib zstd
 lib nghttp2 nghttp2
 lib protobuf protobuf
+lib re2 re2
 [ -n "$ONLY" ] && exit 0
 touch "$PREFIX/.complete"
 ln -sfn "$(basename "$PREFIX")" "$CACHE/current"

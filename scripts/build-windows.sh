@@ -27,7 +27,10 @@ for a in "$@"; do
     *) targets+=("$a") ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(snapctl)
+# Default: everything the Windows build holds today (the ported libraries and
+# their Wine tests; snapctl.exe once WINSNAP_WINDOWS_CLI is on, see the
+# top-level CMakeLists.txt).
+[ ${#targets[@]} -gt 0 ] || targets=(all)
 
 step() { echo "== build-windows: $*"; }
 t0=$(date +%s)
@@ -52,15 +55,19 @@ step "configure (preset windows-mingw, build/windows)"
 cmake --preset windows-mingw >/dev/null
 step "build ${targets[*]}"
 cmake --build build/windows -j"$JOBS" --target "${targets[@]}"
-case " ${targets[*]} " in
-  *" snapctl "*|*" all "*)
-    exe=build/windows/tools/snapctl.exe
-    [ -f "$exe" ] || { echo "build-windows: $exe was not built" >&2; exit 1; }
-    scripts/check-windows-imports.sh "$exe"
-    if [ "$package" = 1 ]; then
-      step "package"
-      scripts/package-windows.sh "$exe"
-    fi
-    ;;
-esac
+exe=build/windows/tools/snapctl.exe
+if [ -f "$exe" ]; then
+  scripts/check-windows-imports.sh "$exe"
+  if [ "$package" = 1 ]; then
+    step "package"
+    scripts/package-windows.sh "$exe"
+  fi
+elif [[ " ${targets[*]} " == *" snapctl "* ]]; then
+  echo "build-windows: $exe was not built" >&2
+  exit 1
+else
+  echo "build-windows: NOTE: snapctl.exe is not part of the Windows build yet" \
+       "(unpack, runtime and tools are not ported: issue 9); built the ported" \
+       "libraries and their tests under build/windows"
+fi
 step "done in $(( $(date +%s) - t0 )) s"

@@ -70,10 +70,9 @@ asan_suite() {
 }
 
 windows_stage() {
-  JOBS=$jobs scripts/build-windows.sh snapctl
+  JOBS=$jobs scripts/build-windows.sh all
   # shellcheck source=wine-env.sh
   . scripts/wine-env.sh
-  cmake --build build/windows -j"$jobs"
   # Tests that run under Wine carry a label matching "wine" (wine-<module>
   # for GoogleTest suites, see cmake/WinsnapTargets.cmake).
   ctest --test-dir build/windows -L wine --output-on-failure -j"$jobs" --timeout 600 \
