@@ -27,32 +27,10 @@
 
 #include "base/env.h"
 #include "base/unique_handle_windows.h"
+#include "base/utf16_windows.h"
 
 namespace winsnap::base {
 namespace {
-
-// UTF-8 -> UTF-16. Invalid UTF-8 becomes U+FFFD, which no existing file
-// name matches, so a bad name fails as "not found" rather than aliasing.
-std::wstring Widen(std::string_view s) {
-  if (s.empty()) return {};
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(),
-                                static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                        out.data(), n);
-  return out;
-}
-
-std::string Narrow(std::wstring_view s) {
-  if (s.empty()) return {};
-  int n =
-      ::WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                            nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<size_t>(n), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                        out.data(), n, nullptr, nullptr);
-  return out;
-}
 
 // The wide, \\?\-prefixed form of "path" for a Win32 call.
 std::wstring W(const std::string& path) { return Widen(ToLongPath(path)); }

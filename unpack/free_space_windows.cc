@@ -8,21 +8,13 @@
 #include <limits>
 #include <string>
 
+#include "base/utf16_windows.h"
 #include "unpack/layer_limits.h"
 
 namespace winsnap::unpack {
 namespace {
 
-std::wstring Widen(const std::string& s) {
-  if (s.empty()) return std::wstring();
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(),
-                                static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
-  if (n > 0)
-    ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                          out.data(), n);
-  return out;
-}
+using ::winsnap::base::Widen;
 
 }  // namespace
 

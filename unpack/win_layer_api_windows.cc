@@ -27,10 +27,13 @@
 #include <string>
 #include <vector>
 
+#include "base/utf16_windows.h"
 #include "unpack/win_layer_api.h"
 
 namespace winsnap::unpack {
 namespace {
+
+using ::winsnap::base::Widen;
 
 struct CloseHandleDeleter {
   void operator()(void* h) const {
@@ -38,17 +41,6 @@ struct CloseHandleDeleter {
   }
 };
 using UniqueHandle = std::unique_ptr<void, CloseHandleDeleter>;
-
-std::wstring Widen(const std::string& s) {
-  if (s.empty()) return std::wstring();
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(),
-                                static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n > 0 ? n : 0), L'\0');
-  if (n > 0)
-    ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                          out.data(), n);
-  return out;
-}
 
 std::string Narrow(const std::wstring& s) {
   if (s.empty()) return std::string();

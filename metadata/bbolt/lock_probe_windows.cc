@@ -16,20 +16,13 @@
 
 #include "base/path.h"
 #include "base/unique_handle_windows.h"
+#include "base/utf16_windows.h"
 #include "metadata/bbolt/lock_probe.h"
 
 namespace winsnap::bbolt {
 namespace {
 
-std::wstring Widen(const std::string& s) {
-  if (s.empty()) return {};
-  int n = ::MultiByteToWideChar(CP_UTF8, 0, s.data(),
-                                static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(n), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()),
-                        out.data(), n);
-  return out;
-}
+using ::winsnap::base::Widen;
 
 }  // namespace
 
