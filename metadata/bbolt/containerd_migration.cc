@@ -5,7 +5,6 @@
 #include "metadata/bbolt/containerd_migration.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -16,15 +15,6 @@ namespace winsnap::bbolt {
 namespace {
 
 constexpr size_t kMaxListedConflicts = 20;
-
-std::string NormalizeRoot(const std::string& root) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(root, ec);
-  if (ec) p = root;
-  std::string s = p.lexically_normal().string();
-  while (s.size() > 1 && (s.back() == '/' || s.back() == '\\')) s.pop_back();
-  return s;
-}
 
 // Chain depth of every snapshot (0 for a base). DataLoss for a parent that
 // is not in the store or a cycle.
@@ -87,7 +77,7 @@ StatusOr<MigrationPlan> PlanContainerdMigration(const std::string& root,
                                                 base::Env* env) {
   if (env == nullptr) env = base::Env::Default();
   MigrationPlan plan;
-  plan.root = NormalizeRoot(root);
+  plan.root = NormalizeContainerdRoot(root);
   plan.db_path = base::JoinPath(plan.root, "metadata.db");
   WINSNAP_ASSIGN_OR_RETURN(std::vector<ContainerdSnapshot> snaps,
                            ReadContainerdSnapshots(plan.db_path, env));

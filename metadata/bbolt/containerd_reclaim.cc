@@ -5,7 +5,6 @@
 #include "metadata/bbolt/containerd_reclaim.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <set>
 
 #include "metadata/bbolt/containerd_store.h"
@@ -13,15 +12,6 @@
 
 namespace winsnap::bbolt {
 namespace {
-
-std::string NormalizeRoot(const std::string& root) {
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(root, ec);
-  if (ec) p = root;
-  std::string s = p.lexically_normal().string();
-  while (s.size() > 1 && (s.back() == '/' || s.back() == '\\')) s.pop_back();
-  return s;
-}
 
 // Folder names the records of metadata.db claim: their ids in decimal.
 StatusOr<std::set<std::string>> ReferencedNames(const std::string& db_path,
@@ -69,7 +59,7 @@ StatusOr<ReclaimPlan> PlanContainerdReclaim(const std::string& root,
                                             base::Env* env) {
   if (env == nullptr) env = base::Env::Default();
   ReclaimPlan plan;
-  plan.root = NormalizeRoot(root);
+  plan.root = NormalizeContainerdRoot(root);
   plan.db_path = base::JoinPath(plan.root, "metadata.db");
   plan.snapshots_dir = base::JoinPath(plan.root, "snapshots");
   // The lock is probed before the records are read, so a containerd that

@@ -7,6 +7,7 @@
 
 #include "metadata/bbolt/containerd_store.h"
 
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -234,6 +235,15 @@ StatusOr<std::vector<ContainerdSnapshot>> ReadContainerdSnapshots(
     const std::string& db_path, base::Env* env) {
   WINSNAP_ASSIGN_OR_RETURN(DB db, DB::Open(db_path, env));
   return DecodeContainerdSnapshots(db);
+}
+
+std::string NormalizeContainerdRoot(const std::string& root) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(root, ec);
+  if (ec) p = root;
+  std::string s = p.lexically_normal().string();
+  while (s.size() > 1 && (s.back() == '/' || s.back() == '\\')) s.pop_back();
+  return s;
 }
 
 }  // namespace winsnap::bbolt

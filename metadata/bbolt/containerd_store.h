@@ -64,6 +64,11 @@ struct ContainerdSnapshot {
 StatusOr<std::vector<ContainerdSnapshot>> ReadContainerdSnapshots(
     const std::string& db_path, base::Env* env = nullptr);
 
+// "root" (a containerd snapshotter root as the user typed it) made absolute
+// and lexically normal, without a trailing separator: the form migrate and
+// reclaim print and join folder names to.
+std::string NormalizeContainerdRoot(const std::string& root);
+
 // As ReadContainerdSnapshots, over an opened DB.
 StatusOr<std::vector<ContainerdSnapshot>> DecodeContainerdSnapshots(
     const DB& db);
