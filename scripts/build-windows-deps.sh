@@ -383,6 +383,12 @@ build_protobuf() {
 }
 
 build_re2() {
+  # Debian's +dfsg source drops the generated tables; regenerate them as
+  # debian/rules does (REBUILD_TABLES=1), from /usr/share/unicode
+  # (package unicode-data).
+  perl "$S/re2/make_perl_groups.pl" >"$S/re2/perl_groups.cc"
+  (cd "$S" && python3 re2/make_unicode_casefold.py >re2/unicode_casefold.cc)
+  (cd "$S" && python3 re2/make_unicode_groups.py >re2/unicode_groups.cc)
   cmake_build "$S" "$B" "$STAGE" -DRE2_BUILD_TESTING=OFF
   # RE2's CMake build installs no pkg-config file; the project finds RE2
   # with pkg_check_modules(RE2 re2), as on Debian.

@@ -17,7 +17,7 @@ packages=(
   golang-github-coreos-bbolt-dev docker-registry skopeo openssl
   # Windows: mingw-w64 cross-compile, Debian source packages for the target
   # libraries (scripts/build-windows.sh), Wine to run the tests
-  g++-mingw-w64-x86-64 libz-mingw-w64-dev dpkg-dev wine64 wine
+  g++-mingw-w64-x86-64 libz-mingw-w64-dev dpkg-dev unicode-data wine64 wine
   # tools used by scripts (ccache: scripts/test.sh's warm runs)
   zstd gzip tar python3 util-linux procps ccache
 )
