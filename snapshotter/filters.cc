@@ -674,9 +674,15 @@ StatusOr<Filter> Filter::Parse(std::string_view expr) {
 }
 
 StatusOr<Filter> Filter::ParseAny(const std::vector<std::string>& exprs) {
+  return ParseAny(exprs, nullptr);
+}
+
+StatusOr<Filter> Filter::ParseAny(const std::vector<std::string>& exprs,
+                                  const std::function<Status()>& interrupt) {
   bool any_always = exprs.empty();
   auto impl = std::make_shared<Impl>();
   for (const std::string& expr : exprs) {
+    if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
     bool always = false;
     std::vector<Selector> selectors;
     WINSNAP_RETURN_IF_ERROR(ParseOne(expr, &always, &selectors));
@@ -691,8 +697,14 @@ StatusOr<Filter> Filter::ParseAny(const std::vector<std::string>& exprs) {
 }
 
 bool Filter::Match(const FieldLookup& lookup) const {
+  return *Match(lookup, nullptr);
+}
+
+StatusOr<bool> Filter::Match(const FieldLookup& lookup,
+                             const std::function<Status()>& interrupt) const {
   if (impl_ == nullptr) return true;
   for (const std::vector<Selector>& all : impl_->any) {
+    if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
     if (std::all_of(all.begin(), all.end(), [&](const Selector& s) {
           return MatchSelector(s, lookup);
         })) {

@@ -91,10 +91,20 @@ class Filter {
   // an empty list matches everything. Returns the first string's error if
   // any string fails to parse, even when another one is "".
   static StatusOr<Filter> ParseAny(const std::vector<std::string>& exprs);
+  // As above, calling "interrupt" (if set) before each string and stopping
+  // with its error: compiling many large "~=" patterns takes long, and a
+  // call's deadline or cancellation must stop it as it stops a walk.
+  static StatusOr<Filter> ParseAny(const std::vector<std::string>& exprs,
+                                   const std::function<Status()>& interrupt);
 
   // True if the object "lookup" describes matches. Calls lookup once per
   // selector tried, never after returning.
   bool Match(const FieldLookup& lookup) const;
+  // As above, calling "interrupt" (if set) before each ORed filter string
+  // and returning its error: one object against many "~=" filters can take
+  // seconds, and a call's deadline or cancellation must stop it.
+  StatusOr<bool> Match(const FieldLookup& lookup,
+                       const std::function<Status()>& interrupt) const;
 
   // True if Match returns true for every object.
   bool matches_everything() const { return impl_ == nullptr; }

@@ -677,15 +677,17 @@ Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
 Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
                          const std::vector<std::string>& filters,
                          const std::function<Status()>& interrupt) {
-  WINSNAP_ASSIGN_OR_RETURN(Filter filter, Filter::ParseAny(filters));
+  WINSNAP_ASSIGN_OR_RETURN(Filter filter, Filter::ParseAny(filters, interrupt));
   std::vector<Info> matched;
   WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
     return txn.ForEachSnapshot([&](const SnapshotRecord& r) -> Status {
       if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
-      if (filter.Match(SnapshotFieldLookup(r.key, r.parent,
-                                           KindFilterName(r.kind), r.labels))) {
-        matched.push_back(ToInfo(r));
-      }
+      WINSNAP_ASSIGN_OR_RETURN(
+          bool match,
+          filter.Match(SnapshotFieldLookup(r.key, r.parent,
+                                           KindFilterName(r.kind), r.labels),
+                       interrupt));
+      if (match) matched.push_back(ToInfo(r));
       return OkStatus();
     });
   }));

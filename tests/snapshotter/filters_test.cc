@@ -152,6 +152,43 @@ TEST(FilterTest, ParseAnyReportsErrorsAfterAnEmptyFilter) {
       StatusIs(StatusCode::kInvalidArgument, "unsupported operator \"=\""));
 }
 
+// A deadline or cancellation stops the parse between strings: compiling many
+// large "~=" patterns is the slow part of a List with many filters.
+TEST(FilterTest, ParseAnyStopsWhenInterrupted) {
+  int calls = 0;
+  auto interrupt = [&]() -> Status {
+    return ++calls == 3 ? Status(StatusCode::kDeadlineExceeded, "late")
+                        : OkStatus();
+  };
+  EXPECT_THAT(
+      Filter::ParseAny({"name==a", "name==b", "name==c", "name==d"}, interrupt),
+      StatusIs(StatusCode::kDeadlineExceeded, "late"));
+  EXPECT_EQ(calls, 3);
+  calls = 0;
+  ASSERT_OK_AND_ASSIGN(Filter f,
+                       Filter::ParseAny({"name==a", "name==b"}, interrupt));
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(f.Match(SnapshotFieldLookup("b", "", "active", {})));
+}
+
+// Matching one object against many ORed filters checks between them.
+TEST(FilterTest, MatchStopsWhenInterrupted) {
+  ASSERT_OK_AND_ASSIGN(Filter f,
+                       Filter::ParseAny({"name==a", "name==b", "name==c"}));
+  int calls = 0;
+  auto interrupt = [&]() -> Status {
+    return ++calls == 2 ? Status(StatusCode::kCancelled, "stop") : OkStatus();
+  };
+  EXPECT_THAT(f.Match(SnapshotFieldLookup("c", "", "active", {}), interrupt),
+              StatusIs(StatusCode::kCancelled, "stop"));
+  EXPECT_EQ(calls, 2);
+  calls = 10;
+  ASSERT_OK_AND_ASSIGN(
+      bool m, f.Match(SnapshotFieldLookup("c", "", "active", {}), interrupt));
+  EXPECT_TRUE(m);
+  EXPECT_EQ(calls, 13);
+}
+
 // ',' binds inside one filter string, the list ORs the strings.
 TEST(FilterTest, CommaAndsInsideAStringAndTheListOrs) {
   const auto& c = CheckWalkCorpus();
