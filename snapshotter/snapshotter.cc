@@ -136,7 +136,48 @@ std::string Join(const std::vector<std::string>& parts, std::string_view suffix,
   return out;
 }
 
+// Go's strconv.ParseUint(v, 10, bits): decimal digits only.
+bool ParseUintBits(std::string_view v, int bits, uint64_t* out) {
+  if (v.empty()) return false;
+  uint64_t max = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (max - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  *out = n;
+  return true;
+}
+
 }  // namespace
+
+StatusOr<uint64_t> RequestedScratchSize(const Labels& labels) {
+  // containerd >= 1.7.2 getRequestedScratchSize: sizebytes wins, size-gb is
+  // the deprecated fallback (containerd-facts.md §1).
+  auto it = labels.find(std::string(kRootfsSizeBytesLabel));
+  if (it != labels.end()) {
+    uint64_t n = 0;
+    if (!ParseUintBits(it->second, 64, &n)) {
+      return InvalidArgumentError(
+          "label " + std::string(kRootfsSizeBytesLabel) + "=" +
+          Quote(it->second) + " is not a decimal byte count");
+    }
+    return n;
+  }
+  it = labels.find(std::string(kRootfsSizeGbLabel));
+  if (it != labels.end()) {
+    uint64_t gb = 0;
+    if (!ParseUintBits(it->second, 32, &gb)) {
+      return InvalidArgumentError("label " + std::string(kRootfsSizeGbLabel) +
+                                  "=" + Quote(it->second) +
+                                  " is not a 32-bit decimal GB count");
+    }
+    return gb << 30;
+  }
+  return uint64_t{0};
+}
 
 StagingDir& StagingDir::operator=(StagingDir&& o) noexcept {
   if (this != &o) {
@@ -210,13 +251,25 @@ struct Snapshotter::Impl {
   }
 
   // Moves "path" into trash/ under a fresh name. NotFound is not an error.
-  Status MoveToTrash(const std::string& path, uint64_t id) {
+  // With "deactivate" and scratch layers set, a PermissionDenied rename is
+  // retried once after DeactivateLayer, as containerd's Remove does for a
+  // scratch still mounted after a crash (containerd-facts.md §1 Remove).
+  Status MoveToTrash(const std::string& path, uint64_t id,
+                     bool deactivate = false) {
     std::string base_name = id ? std::to_string(id) : "x";
     std::string dest = base::JoinPath(trash_dir, base_name);
     for (int n = 1; env->Exists(dest); ++n) {
       dest = base::JoinPath(trash_dir, base_name + "-" + std::to_string(n));
     }
     Status s = env->Rename(path, dest);
+    if (deactivate && opts.scratch &&
+        s.code() == StatusCode::kPermissionDenied) {
+      Status d = opts.scratch->DeactivateLayer(path);
+      if (!d.ok() && d.code() != StatusCode::kNotFound) {
+        spdlog::warn("deactivating {}: {}", path, d.ToString());
+      }
+      s = env->Rename(path, dest);
+    }
     if (s.code() == StatusCode::kNotFound) return OkStatus();
     if (!s.ok()) {
       // A folder adopted from elsewhere may sit on another filesystem; it
@@ -379,6 +432,27 @@ struct Snapshotter::Impl {
     return s;
   }
 
+  // containerd >= 1.7.2 createScratchLayer: <base>/blank.vhdx copied to
+  // <dir>/sandbox.vhdx (CreateSandboxLayer when the base has no template),
+  // then ExpandSandboxSize for a nonzero requested size.
+  Status CreateScratch(const std::string& dir,
+                       const std::vector<std::string>& parents,
+                       const Labels& labels) {
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t bytes, RequestedScratchSize(labels));
+    std::string tmpl =
+        base::JoinPath(parents.back(), std::string(kScratchTemplate));
+    if (env->Exists(tmpl)) {
+      WINSNAP_RETURN_IF_ERROR(opts.scratch->CopyFile(
+          tmpl, base::JoinPath(dir, std::string(kSandboxVhdx))));
+    } else {
+      WINSNAP_RETURN_IF_ERROR(opts.scratch->CreateSandboxLayer(dir, parents));
+    }
+    if (bytes != 0) {
+      WINSNAP_RETURN_IF_ERROR(opts.scratch->ExpandSandboxSize(dir, bytes));
+    }
+    return OkStatus();
+  }
+
   StatusOr<std::vector<Mount>> Create(Kind kind, std::string_view key,
                                       std::string_view parent,
                                       const Labels& labels) {
@@ -416,6 +490,15 @@ struct Snapshotter::Impl {
       }
       if (overlay && kind == Kind::kActive) {
         WINSNAP_RETURN_IF_ERROR(env->CreateDir(base::JoinPath(path, "work")));
+      }
+      if (opts.scratch && !overlay && kind == Kind::kActive && !extract &&
+          !parent.empty()) {
+        WINSNAP_ASSIGN_OR_RETURN(auto parents, ParentPaths(txn, r));
+        Status cs = CreateScratch(path, parents, r.labels);
+        if (!cs.ok()) {
+          return Status(cs.code(), "scratch for snapshot " + Quote(key) + ": " +
+                                       std::string(cs.message()));
+        }
       }
       WINSNAP_RETURN_IF_ERROR(env->SyncDir(snapshots_dir));
       MaybeCrash(CrashPoint::kPrepareAfterMkdir);
@@ -558,6 +641,27 @@ Status Snapshotter::Commit(std::string_view name, std::string_view key,
         "snapshot " + Quote(key) + " is not active (it is " +
         std::string(metadata::KindName(before.kind)) + ")");
   }
+  // containerd >= 1.7.2 Commit of a container scratch (not an "extract"
+  // key): ConvertToBaseLayer without parents, else export + import over
+  // itself (containerd-facts.md §1 Commit). Run outside the write
+  // transaction so the writer lock is not held across the conversion.
+  if (impl_->opts.scratch &&
+      impl_->opts.mount_type == MountType::kWindowsLayer &&
+      key.find(kUnpackKeyPrefix) == std::string_view::npos) {
+    std::vector<std::string> parents;
+    WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
+      WINSNAP_ASSIGN_OR_RETURN(parents, ParentPaths(txn, before));
+      return OkStatus();
+    }));
+    Status cs = parents.empty()
+                    ? impl_->opts.scratch->ConvertToBaseLayer(before.path)
+                    : impl_->opts.scratch->ConvertScratchToReadOnlyLayer(
+                          before.path, parents);
+    if (!cs.ok()) {
+      return Status(cs.code(), "commit of " + Quote(key) + ": " +
+                                   std::string(cs.message()));
+    }
+  }
   // Usage is measured before the transaction so the writer lock is not held
   // across a walk of a large folder.
   WINSNAP_ASSIGN_OR_RETURN(base::DiskUsage du,
@@ -604,7 +708,7 @@ Status Snapshotter::Remove(std::string_view key) {
   impl_->MaybeCrash(CrashPoint::kRemoveAfterTxn);
   // The record is gone; a crash before the rename leaves a tombstoned
   // folder that the next read-write open moves to trash.
-  Status s = impl_->MoveToTrash(removed.path, removed.id);
+  Status s = impl_->MoveToTrash(removed.path, removed.id, /*deactivate=*/true);
   if (!s.ok())
     spdlog::warn("remove {}: folder stays for recovery: {}", key, s.ToString());
   impl_->MaybeCrash(CrashPoint::kRemoveAfterRename);

@@ -83,6 +83,51 @@ enum class CrashPoint {
   kCleanupMidDelete,    // part of a trash entry deleted
 };
 
+// The Windows layer calls behind containerd's windows-snapshotter scratch
+// semantics (reference/containerd-facts.md §1, containerd >= 1.7.2). The
+// snapshotter never includes hcs/ or unpack/: tools sets an implementation
+// over hcs::LayerService (and unpack's export/import for
+// ConvertScratchToReadOnlyLayer). With none set (the Linux default) Prepare,
+// Commit and Remove do only their folder work.
+//
+// Thread-safety: implementations must allow concurrent calls on different
+// layers.
+class ScratchLayers {
+ public:
+  virtual ~ScratchLayers() = default;
+  // Copies the base layer's template (blank.vhdx) to <scratch>/sandbox.vhdx.
+  virtual Status CopyFile(const std::string& from, const std::string& to) = 0;
+  // vmcompute CreateSandboxLayer(scratch, parents nearest first), for a base
+  // layer that has no blank.vhdx.
+  virtual Status CreateSandboxLayer(
+      const std::string& scratch, const std::vector<std::string>& parents) = 0;
+  // vmcompute ExpandSandboxSize(scratch, bytes).
+  virtual Status ExpandSandboxSize(const std::string& scratch,
+                                   uint64_t bytes) = 0;
+  // Commit of a parentless container scratch: hcsshim ConvertToBaseLayer
+  // (hives, ProcessBaseImage, ProcessUtilityImage).
+  virtual Status ConvertToBaseLayer(const std::string& layer) = 0;
+  // Commit of a container scratch over parents: export the layer and import
+  // it over itself (containerd convertScratchToReadOnlyLayer).
+  virtual Status ConvertScratchToReadOnlyLayer(
+      const std::string& layer, const std::vector<std::string>& parents) = 0;
+  // vmcompute DeactivateLayer(layer); NotFound means "was not activated".
+  virtual Status DeactivateLayer(const std::string& layer) = 0;
+};
+
+// Scratch labels (containerd-facts.md §1 "Prepare / View").
+inline constexpr std::string_view kRootfsSizeBytesLabel =
+    "containerd.io/snapshot/windows/rootfs.sizebytes";
+inline constexpr std::string_view kRootfsSizeGbLabel =
+    "containerd.io/snapshot/io.microsoft.container.storage.rootfs.size-gb";
+inline constexpr std::string_view kScratchTemplate = "blank.vhdx";
+inline constexpr std::string_view kSandboxVhdx = "sandbox.vhdx";
+
+// The scratch size Prepare asks for: the sizebytes label (uint64 bytes), else
+// the deprecated size-gb label (uint32 GB * 1024^3), else 0 (the template's
+// own size). InvalidArgument naming the label for a malformed value.
+StatusOr<uint64_t> RequestedScratchSize(const Labels& labels);
+
 struct Options {
   std::string root;  // required, absolute
   MountType mount_type = MountType::kWindowsLayer;
@@ -93,6 +138,9 @@ struct Options {
   // A read-write open deletes trash/ after recovery. Off for callers that
   // collect it themselves and report it (snapctl gc).
   bool cleanup_on_open = true;
+  // Windows scratch semantics; not owned, must outlive the Snapshotter.
+  // Null: none (Linux default).
+  ScratchLayers* scratch = nullptr;
   // Test only: armed before recovery runs (see TEST_SetCrashPoint).
   CrashPoint TEST_crash_point = CrashPoint::kNone;
 };

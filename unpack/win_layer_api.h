@@ -9,11 +9,14 @@
 //                       FILE_FLAG_OPEN_REPARSE_POINT; writes go through
 //                       BackupWrite (with or without processSecurity) or
 //                       WriteFile (transport files)
-//   OpenForBackupRead   CreateFileW + BackupRead (cloning UtilityVM files)
+//   OpenForBackupRead   CreateFileW + BackupRead (cloning UtilityVM files,
+//                       export)
+//   OpenForRead         CreateFileW + ReadFile (export's transport files)
 //   SetFileBasicInfo    SetFileInformationByHandle(FileBasicInfo)
 //   CreateDirectory, CreateHardLink, Remove, RemoveAll, GetFileAttributes,
 //   ListTree, SddlToSecurityDescriptor, CreateTempDirectory
-//   ProcessBaseImage, ProcessUtilityImage, ImportLayer (vmcompute.dll,
+//   ProcessBaseImage, ProcessUtilityImage, ImportLayer, ExportLayer
+//   (vmcompute.dll,
 //   resolved at run time; a missing DLL or export is FailedPrecondition
 //   naming it).
 // Paths are UTF-8 with backslashes, absolute (the writer joins them).
@@ -92,6 +95,9 @@ class WinLayerApi {
       const std::string& path, const CreateOptions& options) = 0;
   virtual StatusOr<std::unique_ptr<WinFileReader>> OpenForBackupRead(
       const std::string& path) = 0;
+  // Opens an existing file for plain reads of its content (ReadFile).
+  virtual StatusOr<std::unique_ptr<WinFileReader>> OpenForRead(
+      const std::string& path) = 0;
   // Opens an existing file or directory (not following reparse points) and
   // sets its times and attributes.
   virtual Status SetFileBasicInfo(const std::string& path,
@@ -121,6 +127,11 @@ class WinLayerApi {
   // "parents": nearest parent first, base last.
   virtual Status ImportLayer(const std::string& layer,
                              const std::string& import_folder,
+                             const std::vector<std::string>& parents) = 0;
+  // The layer's changes in the transport format, into the empty folder
+  // "export_folder"; "parents" nearest first.
+  virtual Status ExportLayer(const std::string& layer,
+                             const std::string& export_folder,
                              const std::vector<std::string>& parents) = 0;
 };
 

@@ -177,8 +177,9 @@ class Win32File final : public WinFile {
 
 class Win32Reader final : public WinFileReader {
  public:
-  Win32Reader(UniqueHandle h, std::string path)
-      : h_(std::move(h)), path_(std::move(path)) {}
+  // "backup": BackupRead (processSecurity); else ReadFile (raw content).
+  Win32Reader(UniqueHandle h, std::string path, bool backup = true)
+      : h_(std::move(h)), path_(std::move(path)), backup_(backup) {}
   ~Win32Reader() override { Close().IgnoreError(); }
 
   StatusOr<FileBasicInfo> GetBasicInfo() override {
@@ -192,6 +193,11 @@ class Win32Reader final : public WinFileReader {
   StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
     DWORD got = 0;
     DWORD want = static_cast<DWORD>(std::min<size_t>(n, 1u << 30));
+    if (!backup_) {
+      if (!::ReadFile(h_.get(), buf, want, &got, nullptr))
+        return Win32Error("ReadFile", ::GetLastError(), path_);
+      return static_cast<size_t>(got);
+    }
     if (!::BackupRead(h_.get(), buf, want, &got, FALSE, TRUE, &ctx_))
       return Win32Error("BackupRead", ::GetLastError(), path_);
     return static_cast<size_t>(got);
@@ -210,6 +216,7 @@ class Win32Reader final : public WinFileReader {
  private:
   UniqueHandle h_;
   std::string path_;
+  bool backup_ = true;
   LPVOID ctx_ = nullptr;
 };
 
@@ -233,6 +240,7 @@ struct Vmcompute {
   ProcessImageFn process_base_image = nullptr;
   ProcessImageFn process_utility_image = nullptr;
   ImportLayerFn import_layer = nullptr;
+  ImportLayerFn export_layer = nullptr;  // same signature (facts §4.2)
   NameToGuidFn name_to_guid = nullptr;
 };
 
@@ -267,6 +275,7 @@ const Vmcompute& LoadVmcompute() {
     v->process_utility_image =
         Export<ProcessImageFn>(get("ProcessUtilityImage"));
     v->import_layer = Export<ImportLayerFn>(get("ImportLayer"));
+    v->export_layer = Export<ImportLayerFn>(get("ExportLayer"));
     v->name_to_guid = Export<NameToGuidFn>(get("NameToGuid"));
     return v;
   }();
@@ -372,6 +381,17 @@ class Win32LayerApi final : public WinLayerApi {
       return Win32Error("CreateFileW", ::GetLastError(), path);
     return std::unique_ptr<WinFileReader>(
         new Win32Reader(UniqueHandle(h), path));
+  }
+
+  StatusOr<std::unique_ptr<WinFileReader>> OpenForRead(
+      const std::string& path) override {
+    HANDLE h =
+        ::CreateFileW(LongPath(path).c_str(), GENERIC_READ, FILE_SHARE_READ,
+                      nullptr, OPEN_EXISTING, kOpenFlags, nullptr);
+    if (h == INVALID_HANDLE_VALUE)
+      return Win32Error("CreateFileW", ::GetLastError(), path);
+    return std::unique_ptr<WinFileReader>(
+        new Win32Reader(UniqueHandle(h), path, /*backup=*/false));
   }
 
   Status SetFileBasicInfo(const std::string& path,
@@ -509,8 +529,24 @@ class Win32LayerApi final : public WinLayerApi {
 
   Status ImportLayer(const std::string& layer, const std::string& folder,
                      const std::vector<std::string>& parents) override {
+    return LayerCall("ImportLayer", &Vmcompute::import_layer, layer, folder,
+                     parents);
+  }
+
+  Status ExportLayer(const std::string& layer, const std::string& folder,
+                     const std::vector<std::string>& parents) override {
+    return LayerCall("ExportLayer", &Vmcompute::export_layer, layer, folder,
+                     parents);
+  }
+
+ private:
+  // ImportLayer / ExportLayer(DriverInfo, id = layer path, folder, parent
+  // descriptors nearest first).
+  static Status LayerCall(const char* what, ImportLayerFn Vmcompute::*fn,
+                          const std::string& layer, const std::string& folder,
+                          const std::vector<std::string>& parents) {
     const Vmcompute& vm = LoadVmcompute();
-    if (!vm.status.ok()) return vm.status.WithContext("ImportLayer");
+    if (!vm.status.ok()) return vm.status.WithContext(what);
     std::vector<std::wstring> paths;
     paths.reserve(parents.size());
     std::vector<WcLayerDescriptor> descs(parents.size());
@@ -524,10 +560,9 @@ class Win32LayerApi final : public WinLayerApi {
       descs[i].path = paths.back().c_str();
     }
     DriverInfo info{1, L""};
-    HRESULT hr =
-        vm.import_layer(&info, Widen(layer).c_str(), Widen(folder).c_str(),
-                        descs.data(), static_cast<DWORD>(descs.size()));
-    if (FAILED(hr)) return HresultError("ImportLayer", hr, layer);
+    HRESULT hr = (vm.*fn)(&info, Widen(layer).c_str(), Widen(folder).c_str(),
+                          descs.data(), static_cast<DWORD>(descs.size()));
+    if (FAILED(hr)) return HresultError(what, hr, layer);
     return OkStatus();
   }
 };

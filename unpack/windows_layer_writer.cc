@@ -3,9 +3,14 @@
 #include "unpack/windows_layer_writer.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
+
+#include "base/thread_pool.h"
 
 #include "unpack/backup_stream.h"
 #include "unpack/layer_path.h"
@@ -16,6 +21,11 @@ namespace {
 
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr size_t kBufferBytes = 64 << 10;
+// Parallel mode: a file whose streams fit in this many bytes is buffered and
+// written by a worker; a larger one is written on the caller's thread.
+constexpr size_t kMaxBufferedFile = 1 << 20;
+// Bytes of buffered files waiting for a worker before Add blocks.
+constexpr size_t kMaxInFlightBytes = 64 << 20;
 
 // The UtilityVM boot files ociwclayer keeps pristine copies of.
 const std::map<std::string, std::string>& BcdBackups() {
@@ -72,6 +82,16 @@ struct DirInfo {
   FileBasicInfo info;
 };
 
+// A file written by a worker: everything its CreateFile .. Close needs.
+struct FileJob {
+  std::string name;  // normalized tar path, for errors
+  std::string path;
+  CreateOptions options;
+  FileBasicInfo info;
+  std::string bcd_path;  // "" or the <layer>\bcd*.bak tee
+  std::string bytes;
+};
+
 struct PendingLink {
   std::string link;    // Windows path in the layer
   std::string target;  // Windows path in the layer or a parent
@@ -80,13 +100,17 @@ struct PendingLink {
 class WindowsLayerWriter final : public LayerWriter {
  public:
   WindowsLayerWriter(WinLayerApi* api, std::string layer,
-                     std::vector<std::string> parents, std::string temp)
+                     std::vector<std::string> parents, std::string temp,
+                     int threads)
       : api_(api),
         layer_(std::move(layer)),
         parents_(std::move(parents)),
-        temp_(std::move(temp)) {}
+        temp_(std::move(temp)) {
+    if (threads > 1) pool_ = std::make_unique<base::ThreadPool>(threads);
+  }
 
   ~WindowsLayerWriter() override {
+    pool_.reset();  // runs and joins what was submitted
     if (current_) current_->Close().IgnoreError();
     if (bcd_) bcd_->Close().IgnoreError();
     if (!temp_.empty()) api_->RemoveAll(temp_).IgnoreError();
@@ -121,6 +145,12 @@ class WindowsLayerWriter final : public LayerWriter {
                                            const std::string& dst, bool dir);
   Status ReapplyDirectoryTimes(const std::vector<DirInfo>& dirs);
   Status ProcessUtilityVm();
+  // Parallel mode.
+  Status Materialize();
+  Status RunJob(const FileJob& job);
+  void Submit(FileJob job);
+  Status Drain();
+  Status JobError();
 
   WinLayerApi* api_;
   const std::string layer_;
@@ -143,9 +173,111 @@ class WindowsLayerWriter final : public LayerWriter {
   std::vector<PendingLink> pending_links_;
   std::vector<std::string> pending_dirs_;
   std::set<std::string> added_;  // normalized tar paths of this layer
+
+  // Parallel mode (threads > 1): files go to workers; directories and
+  // everything else stay on the caller's thread, so a file's folder always
+  // exists before its job is submitted.
+  std::unique_ptr<base::ThreadPool> pool_;
+  bool in_entry_ = false;  // an entry is open (current_ or deferred_)
+  std::unique_ptr<FileJob> deferred_;    // buffered, not yet created
+  std::vector<PendingLink> base_links_;  // made after the workers drain
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t jobs_ = 0;             // GUARDED_BY(mu_)
+  size_t in_flight_bytes_ = 0;  // GUARDED_BY(mu_)
+  Status job_error_;            // GUARDED_BY(mu_): the first failure
 };
 
+Status WindowsLayerWriter::RunJob(const FileJob& job) {
+  WINSNAP_ASSIGN_OR_RETURN(auto f, api_->CreateFile(job.path, job.options));
+  std::unique_ptr<WinFile> bcd;
+  Status s;
+  if (!job.bcd_path.empty()) {
+    CreateOptions bo;
+    bo.disposition = CreateDisposition::kOverwrite;
+    bo.mode = WriteMode::kBackupNoSecurity;
+    auto b = api_->CreateFile(job.bcd_path, bo);
+    if (b.ok()) {
+      bcd = std::move(b).value();
+    } else {
+      s = b.status();
+    }
+  }
+  std::span<const uint8_t> bytes(
+      reinterpret_cast<const uint8_t*>(job.bytes.data()), job.bytes.size());
+  if (s.ok() && !bytes.empty()) {
+    s = f->Write(bytes);
+    if (s.ok() && bcd) s = bcd->Write(bytes);
+  }
+  if (s.ok()) s = f->SetBasicInfo(job.info);
+  Status c = f->Close();
+  if (s.ok()) s = c;
+  if (bcd) {
+    c = bcd->Close();
+    if (s.ok()) s = c;
+  }
+  return s;
+}
+
+void WindowsLayerWriter::Submit(FileJob job) {
+  const size_t n = job.bytes.size();
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] {
+      return in_flight_bytes_ == 0 || in_flight_bytes_ + n <= kMaxInFlightBytes;
+    });
+    ++jobs_;
+    in_flight_bytes_ += n;
+  }
+  auto shared = std::make_shared<FileJob>(std::move(job));
+  pool_->Submit([this, shared, n] {
+    Status s = Ctx(RunJob(*shared), shared->name);
+    std::lock_guard lock(mu_);
+    if (!s.ok() && job_error_.ok()) job_error_ = s;
+    --jobs_;
+    in_flight_bytes_ -= n;
+    cv_.notify_all();
+  });
+}
+
+Status WindowsLayerWriter::Drain() {
+  if (!pool_) return OkStatus();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return jobs_ == 0; });
+  return job_error_;
+}
+
+Status WindowsLayerWriter::JobError() {
+  if (!pool_) return OkStatus();
+  std::lock_guard lock(mu_);
+  return job_error_;
+}
+
+// A deferred file grew too large to buffer: create it now and stream the
+// rest on this thread.
+Status WindowsLayerWriter::Materialize() {
+  std::unique_ptr<FileJob> job = std::move(deferred_);
+  WINSNAP_ASSIGN_OR_RETURN(current_, api_->CreateFile(job->path, job->options));
+  if (!job->bcd_path.empty()) {
+    CreateOptions bo;
+    bo.disposition = CreateDisposition::kOverwrite;
+    bo.mode = WriteMode::kBackupNoSecurity;
+    WINSNAP_ASSIGN_OR_RETURN(bcd_, api_->CreateFile(job->bcd_path, bo));
+  }
+  buf_ = std::move(job->bytes);
+  return Flush();
+}
+
 Status WindowsLayerWriter::Emit(std::string_view bytes) {
+  if (!current_ && !deferred_)
+    return FailedPreconditionError("no open entry to write to");
+  if (deferred_) {
+    if (deferred_->bytes.size() + bytes.size() <= kMaxBufferedFile) {
+      deferred_->bytes.append(bytes);
+      return OkStatus();
+    }
+    WINSNAP_RETURN_IF_ERROR(Materialize());
+  }
   if (buf_.size() + bytes.size() <= kBufferBytes) {
     buf_.append(bytes);
     return OkStatus();
@@ -191,16 +323,25 @@ Status WindowsLayerWriter::WriteData(const TarHeader& h, EntryData* data) {
 }
 
 Status WindowsLayerWriter::CloseCurrent() {
-  if (!current_) return OkStatus();
-  Status s = Flush();
-  if (s.ok()) s = current_->SetBasicInfo(current_info_);
-  Status c = current_->Close();
-  if (s.ok()) s = c;
-  current_.reset();
-  if (bcd_) {
-    c = bcd_->Close();
+  if (!in_entry_) return OkStatus();
+  in_entry_ = false;
+  Status s;
+  if (deferred_) {
+    deferred_->info = current_info_;
+    FileJob job = std::move(*deferred_);
+    deferred_.reset();
+    Submit(std::move(job));
+  } else if (current_) {
+    s = Flush();
+    if (s.ok()) s = current_->SetBasicInfo(current_info_);
+    Status c = current_->Close();
     if (s.ok()) s = c;
-    bcd_.reset();
+    current_.reset();
+    if (bcd_) {
+      c = bcd_->Close();
+      if (s.ok()) s = c;
+      bcd_.reset();
+    }
   }
   if (s.ok() && !current_link_dir_.empty()) {
     // A directory link: its placeholder folder must not receive entries
@@ -260,10 +401,21 @@ Status WindowsLayerWriter::Open(const TarHeader& h, const EntryPath& ep,
                                 const std::string& path,
                                 const CreateOptions& co,
                                 FileBasicInfo applied) {
-  WINSNAP_ASSIGN_OR_RETURN(current_, api_->CreateFile(path, co));
   current_path_ = ep.path;
   current_info_ = applied;
-  if (auto it = BcdBackups().find(ep.path); it != BcdBackups().end()) {
+  in_entry_ = true;
+  auto bcd_it = BcdBackups().find(ep.path);
+  if (pool_ && !co.directory) {
+    deferred_ = std::make_unique<FileJob>();
+    deferred_->name = ep.path;
+    deferred_->path = path;
+    deferred_->options = co;
+    if (bcd_it != BcdBackups().end())
+      deferred_->bcd_path = Join(layer_, bcd_it->second);
+  } else {
+    WINSNAP_ASSIGN_OR_RETURN(current_, api_->CreateFile(path, co));
+  }
+  if (auto it = bcd_it; !deferred_ && it != BcdBackups().end()) {
     CreateOptions bo;
     bo.disposition = CreateDisposition::kOverwrite;
     bo.mode = WriteMode::kBackupNoSecurity;
@@ -283,6 +435,7 @@ Status WindowsLayerWriter::Open(const TarHeader& h, const EntryPath& ep,
 
 Status WindowsLayerWriter::Add(const TarHeader& h, EntryData* data) {
   if (finished_) return FailedPreconditionError("layer writer is finished");
+  WINSNAP_RETURN_IF_ERROR(JobError());
   ++stats_.entries;
   WINSNAP_ASSIGN_OR_RETURN(EntryPath ep, ValidateEntryName(h.name, true));
   if (!ep.stream.empty()) return AddStream(h, ep, data);
@@ -391,7 +544,7 @@ Status WindowsLayerWriter::AddStream(const TarHeader& h, const EntryPath& ep,
                                      EntryData* data) {
   if (!h.IsRegular())
     return Bad(h.name, "an alternate data stream must be a regular entry");
-  if (!current_ || current_path_ != ep.path)
+  if (!in_entry_ || current_path_ != ep.path)
     return Bad(h.name,
                "alternate data stream does not follow its file's entry");
   WINSNAP_ASSIGN_OR_RETURN(
@@ -418,6 +571,7 @@ Status WindowsLayerWriter::AddWhiteout(const TarHeader& h,
   }
   if (Below(hidden, "UtilityVM/Files")) {
     WINSNAP_RETURN_IF_ERROR(Ctx(InitUtilityVm(), h.name));
+    WINSNAP_RETURN_IF_ERROR(Drain());  // a worker may be writing below it
     const std::string path = Join(layer_, hidden);
     WINSNAP_ASSIGN_OR_RETURN(auto attrs, api_->GetFileAttributes(path));
     if (!attrs)
@@ -439,6 +593,12 @@ Status WindowsLayerWriter::AddHardlink(const TarHeader& h,
     return Bad(h.name, "hard link to an alternate data stream");
   if (tp->path == ep.path) return Bad(h.name, "hard link to itself");
   ++stats_.hardlinks;
+  if (base() && pool_) {
+    // The target may still be with a worker: linked after they drain.
+    added_.insert(ep.path);
+    base_links_.push_back({Join(layer_, ep.path), Join(layer_, tp->path)});
+    return OkStatus();
+  }
   if (base()) {
     added_.insert(ep.path);
     return Ctx(
@@ -561,8 +721,14 @@ Status WindowsLayerWriter::ProcessUtilityVm() {
 StatusOr<LayerStats> WindowsLayerWriter::Finish() {
   if (finished_) return FailedPreconditionError("layer writer is finished");
   finished_ = true;
-  WINSNAP_RETURN_IF_ERROR(CloseCurrent());
+  Status closed = CloseCurrent();
+  Status drained = Drain();
+  WINSNAP_RETURN_IF_ERROR(closed);
+  WINSNAP_RETURN_IF_ERROR(drained);
   if (base()) {
+    for (const auto& l : base_links_) {
+      WINSNAP_RETURN_IF_ERROR(api_->CreateHardLink(l.link, l.target));
+    }
     WINSNAP_RETURN_IF_ERROR(ReapplyDirectoryTimes(dirs_));
     WINSNAP_RETURN_IF_ERROR(api_->ProcessBaseImage(layer_));
     if (has_utility_vm_) WINSNAP_RETURN_IF_ERROR(ProcessUtilityVm());
@@ -588,10 +754,23 @@ StatusOr<LayerStats> WindowsLayerWriter::Finish() {
 
 }  // namespace
 
+int DefaultWindowsWriterThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(n == 0 ? 4u : n, 2u, 8u));
+}
+
 StatusOr<std::unique_ptr<LayerWriter>> NewWindowsLayerWriter(
     WinLayerApi* api, const std::string& layer,
     const std::vector<std::string>& parents,
     const LayerWriterOptions& options) {
+  return NewWindowsLayerWriter(api, layer, parents, options,
+                               DefaultWindowsWriterThreads());
+}
+
+StatusOr<std::unique_ptr<LayerWriter>> NewWindowsLayerWriter(
+    WinLayerApi* api, const std::string& layer,
+    const std::vector<std::string>& parents, const LayerWriterOptions& options,
+    int threads) {
   (void)options;  // Windows layers always have the three roots; durability
                   // is the platform's (ImportLayer / ProcessBaseImage).
   WINSNAP_RETURN_IF_ERROR(
@@ -601,7 +780,7 @@ StatusOr<std::unique_ptr<LayerWriter>> NewWindowsLayerWriter(
     WINSNAP_ASSIGN_OR_RETURN(temp, api->CreateTempDirectory());
   }
   return std::unique_ptr<LayerWriter>(
-      new WindowsLayerWriter(api, layer, parents, std::move(temp)));
+      new WindowsLayerWriter(api, layer, parents, std::move(temp), threads));
 }
 
 }  // namespace winsnap::unpack

@@ -36,7 +36,20 @@
 // (nothing outside the folder); symlink targets must stay inside their root
 // as on Linux. Errors name the entry.
 //
-// Thread-safety: a LayerWriter is used by one thread.
+// Parallel writing: with threads > 1 the files (not directories) are written
+// by a base::ThreadPool of that many workers. A file's streams up to 1 MiB
+// are buffered and handed to a worker when its entry is complete (its
+// CreateFile, Write, SetBasicInfo and Close run there); a larger file is
+// written on the caller's thread as in serial mode. Directories, links,
+// whiteouts and the UtilityVM clone stay on the caller's thread, so a file's
+// folder exists before its job is submitted; base-layer hard links are made
+// once the workers have drained (their target may be with one), and Finish()
+// drains them before its platform calls. The calls are the serial run's,
+// only their interleaving differs. At most 64 MiB of buffered files wait for
+// workers. A worker's failure is returned by the next Add or by Finish.
+//
+// Thread-safety: a LayerWriter is used by one thread (its workers are
+// internal); the WinLayerApi must allow concurrent calls on different paths.
 
 #ifndef WINSNAP_UNPACK_WINDOWS_LAYER_WRITER_H_
 #define WINSNAP_UNPACK_WINDOWS_LAYER_WRITER_H_
@@ -54,9 +67,18 @@ namespace winsnap::unpack {
 // A writer into the existing, empty folder "layer" (Windows path). "parents"
 // are the parent layer folders, nearest first (empty for a base layer).
 // REQUIRES: "api" outlives the writer.
+// Uses DefaultWindowsWriterThreads() workers.
 StatusOr<std::unique_ptr<LayerWriter>> NewWindowsLayerWriter(
     WinLayerApi* api, const std::string& layer,
     const std::vector<std::string>& parents, const LayerWriterOptions& options);
+// "threads" <= 1: serial, every call on the caller's thread in entry order.
+StatusOr<std::unique_ptr<LayerWriter>> NewWindowsLayerWriter(
+    WinLayerApi* api, const std::string& layer,
+    const std::vector<std::string>& parents, const LayerWriterOptions& options,
+    int threads);
+
+// hardware_concurrency clamped to [2, 8].
+int DefaultWindowsWriterThreads();
 
 }  // namespace winsnap::unpack
 

@@ -12,13 +12,16 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "tests/testutil/status_matchers.h"
 #include "unpack/backup_stream.h"
 #include "unpack/backup_tar.h"
+#include "unpack/tar_reader.h"
 #include "unpack/tar_writer.h"
+#include "unpack/windows_layer_reader.h"
 #include "unpack/windows_layer_writer.h"
 
 namespace winsnap::unpack {
@@ -204,10 +207,16 @@ class FakeWinLayerApi final : public WinLayerApi {
     FileBasicInfo info;
   };
 
+  // Guards everything: the parallel writer calls from several threads.
+  mutable std::recursive_mutex mu;
   std::vector<std::string> calls;
   std::map<std::string, Node> fs;
   std::map<std::string, std::string> closed;  // content when last closed
   Status fail_process_base;
+  // The transport folder each ImportLayer consumed (relative path -> node),
+  // which the fake's ExportLayer hands back; and a tombstones.txt for it.
+  std::map<std::string, std::map<std::string, Node>> imported;
+  std::string export_tombstones;
 
   void AddDir(const std::string& p, uint32_t attrs = kFileAttributeDirectory) {
     fs[p] = Node{true, attrs, "", {}};
@@ -219,7 +228,10 @@ class FakeWinLayerApi final : public WinLayerApi {
     return p.substr(0, p.rfind('\\'));
   }
   bool Has(const std::string& p) const { return fs.count(p) > 0; }
-  void Log(std::string s) { calls.push_back(std::move(s)); }
+  void Log(std::string s) {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    calls.push_back(std::move(s));
+  }
   // The calls whose text starts with "prefix".
   std::vector<std::string> Calls(std::string_view prefix) const {
     std::vector<std::string> out;
@@ -242,11 +254,13 @@ class FakeWinLayerApi final : public WinLayerApi {
    public:
     File(FakeWinLayerApi* api, std::string path) : api_(api), path_(path) {}
     Status Write(std::span<const uint8_t> b) override {
+      std::lock_guard<std::recursive_mutex> g(api_->mu);
       api_->fs[path_].content.append(reinterpret_cast<const char*>(b.data()),
                                      b.size());
       return OkStatus();
     }
     Status SetBasicInfo(const FileBasicInfo& i) override {
+      std::lock_guard<std::recursive_mutex> g(api_->mu);
       api_->Log("SetBasicInfo " + path_ +
                 " attrs=" + std::to_string(i.file_attributes) +
                 " mtime=" + std::to_string(i.last_write_time));
@@ -255,6 +269,7 @@ class FakeWinLayerApi final : public WinLayerApi {
       return OkStatus();
     }
     Status Close() override {
+      std::lock_guard<std::recursive_mutex> g(api_->mu);
       api_->Log("Close " + path_);
       api_->closed[path_] = api_->fs[path_].content;
       return OkStatus();
@@ -282,6 +297,7 @@ class FakeWinLayerApi final : public WinLayerApi {
   };
 
   Status EnablePrivileges(const std::vector<std::string>& names) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     std::string s = "EnablePrivileges";
     for (const auto& n : names) s += " " + n;
     Log(s);
@@ -289,6 +305,7 @@ class FakeWinLayerApi final : public WinLayerApi {
   }
   StatusOr<std::unique_ptr<WinFile>> CreateFile(
       const std::string& path, const CreateOptions& o) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     const char* disp[] = {"new", "open", "overwrite"};
     const char* mode[] = {"backup", "backup-nosd", "raw"};
     Log("CreateFile " + path + " " + disp[static_cast<int>(o.disposition)] +
@@ -309,12 +326,32 @@ class FakeWinLayerApi final : public WinLayerApi {
   }
   StatusOr<std::unique_ptr<WinFileReader>> OpenForBackupRead(
       const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("OpenForBackupRead " + path);
     if (!Has(path)) return NotFoundError(path);
     return std::unique_ptr<WinFileReader>(new Reader(fs[path]));
   }
+  StatusOr<std::unique_ptr<WinFileReader>> OpenForRead(
+      const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    Log("OpenForRead " + path);
+    if (!Has(path)) return NotFoundError(path);
+    return std::unique_ptr<WinFileReader>(new Reader(fs[path]));
+  }
+  Status ExportLayer(const std::string& layer, const std::string& folder,
+                     const std::vector<std::string>& parents) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    std::string s = "ExportLayer " + layer + " " + folder;
+    for (const auto& p : parents) s += " " + p;
+    Log(s);
+    for (const auto& [rel, n] : imported[layer]) fs[folder + rel] = n;
+    if (!export_tombstones.empty())
+      AddFile(folder + "\\tombstones.txt", export_tombstones);
+    return OkStatus();
+  }
   Status SetFileBasicInfo(const std::string& path,
                           const FileBasicInfo& i) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("SetFileBasicInfo " + path +
         " mtime=" + std::to_string(i.last_write_time));
     if (!Has(path)) return NotFoundError(path);
@@ -322,6 +359,7 @@ class FakeWinLayerApi final : public WinLayerApi {
     return OkStatus();
   }
   Status CreateDirectory(const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("CreateDirectory " + path);
     if (!Has(Parent(path))) return NotFoundError("parent of " + path);
     if (Has(path)) return AlreadyExistsError(path);
@@ -330,18 +368,21 @@ class FakeWinLayerApi final : public WinLayerApi {
   }
   Status CreateHardLink(const std::string& link,
                         const std::string& existing) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("CreateHardLink " + link + " -> " + existing);
     if (!Has(existing)) return NotFoundError(existing);
     fs[link] = fs[existing];
     return OkStatus();
   }
   Status Remove(const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("Remove " + path);
     if (!Has(path)) return NotFoundError(path);
     fs.erase(path);
     return OkStatus();
   }
   Status RemoveAll(const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("RemoveAll " + path);
     for (auto it = fs.begin(); it != fs.end();) {
       if (it->first == path || it->first.rfind(path + "\\", 0) == 0) {
@@ -354,11 +395,13 @@ class FakeWinLayerApi final : public WinLayerApi {
   }
   StatusOr<std::optional<uint32_t>> GetFileAttributes(
       const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     if (!Has(path)) return std::optional<uint32_t>();
     return std::optional<uint32_t>(fs[path].attrs);
   }
   StatusOr<std::vector<WinTreeEntry>> ListTree(
       const std::string& path) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("ListTree " + path);
     std::vector<WinTreeEntry> out;  // std::map order is pre-order here
     for (const auto& [p, n] : fs)
@@ -368,29 +411,37 @@ class FakeWinLayerApi final : public WinLayerApi {
   }
   StatusOr<std::string> SddlToSecurityDescriptor(
       const std::string& sddl) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("SddlToSecurityDescriptor " + sddl);
     return "SD(" + sddl + ")";
   }
   StatusOr<std::string> CreateTempDirectory() override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("CreateTempDirectory");
     AddDir("T:\\hcs1");
     return std::string("T:\\hcs1");
   }
   Status ProcessBaseImage(const std::string& layer) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("ProcessBaseImage " + layer);
     return fail_process_base;
   }
   Status ProcessUtilityImage(const std::string& uvm) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     Log("ProcessUtilityImage " + uvm);
     return OkStatus();
   }
   Status ImportLayer(const std::string& layer, const std::string& folder,
                      const std::vector<std::string>& parents) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
     std::string s = "ImportLayer " + layer + " " + folder;
     for (const auto& p : parents) s += " " + p;
     Log(s);
     // What ImportLayer does with the transport folder is the platform's;
     // model it as making Files\ and Hives\ appear in the layer.
+    for (const auto& [p, n] : std::map<std::string, Node>(fs))
+      if (p.rfind(folder + "\\", 0) == 0)
+        imported[layer][p.substr(folder.size())] = n;
     for (const auto& [p, n] : std::map<std::string, Node>(fs))
       if (p.rfind(folder + "\\", 0) == 0 &&
           p.find(".$wcidirs$") == std::string::npos)
@@ -474,7 +525,8 @@ const int64_t kT200 = UnixToFiletime(200, 0);
 TEST(WindowsLayerWriterTest, BaseLayerIsWrittenStraightIntoTheFolder) {
   FakeWinLayerApi api;
   api.AddDir("C:\\s\\7");
-  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\s\\7", {}, {}));
+  ASSERT_OK_AND_ASSIGN(auto w,
+                       NewWindowsLayerWriter(&api, "C:\\s\\7", {}, {}, 1));
   const std::string rawsd("\x01\x00\x04\x80", 4);
   ASSERT_OK(AddAll(
       w.get(),
@@ -574,7 +626,7 @@ TEST(WindowsLayerWriterTest, BaseLayerIsWrittenStraightIntoTheFolder) {
 TEST(WindowsLayerWriterTest, WrittenStreamsExportBackToTheSameEntry) {
   FakeWinLayerApi api;
   api.AddDir("C:\\l");
-  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, 1));
   PaxRecords pax = {{"LIBARCHIVE.creationtime", "1650000000.5"},
                     {"MSWINDOWS.fileattr", "33"},
                     {"MSWINDOWS.rawsd", "AQAEgA=="},
@@ -625,7 +677,8 @@ TEST(WindowsLayerWriterTest, BaseLayerRefusals) {
     SCOPED_TRACE(c.why);
     FakeWinLayerApi api;
     api.AddDir("C:\\l");
-    ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+    ASSERT_OK_AND_ASSIGN(auto w,
+                         NewWindowsLayerWriter(&api, "C:\\l", {}, {}, 1));
     Status s = AddAll(w.get(), c.entries);
     EXPECT_FALSE(s.ok());
     EXPECT_NE(s.message().find(c.why), std::string::npos) << s;
@@ -635,7 +688,7 @@ TEST(WindowsLayerWriterTest, BaseLayerRefusals) {
   api.AddDir("C:\\l");
   api.fail_process_base = FailedPreconditionError(
       "vmcompute.dll is not available (ProcessBaseImage)");
-  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}));
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, 1));
   ASSERT_OK(AddAll(w.get(), {Dir("Files")}));
   EXPECT_THAT(w->Finish(),
               StatusIs(StatusCode::kFailedPrecondition, "vmcompute.dll"));
@@ -659,7 +712,7 @@ TEST(WindowsLayerWriterTest, DeltaLayerGoesThroughTheTransportFormat) {
   api.AddDir("C:\\s\\9");
   ASSERT_OK_AND_ASSIGN(
       auto w,
-      NewWindowsLayerWriter(&api, "C:\\s\\9", {"C:\\s\\3", "C:\\s\\1"}, {}));
+      NewWindowsLayerWriter(&api, "C:\\s\\9", {"C:\\s\\3", "C:\\s\\1"}, {}, 1));
   ASSERT_OK(AddAll(
       w.get(), {Dir("Files"),
                 File("Files/new.txt", "new", {{"MSWINDOWS.fileattr", "33"}}),
@@ -740,7 +793,7 @@ TEST(WindowsLayerWriterTest, DeltaLayerTransportBytes) {
   api.AddDir("C:\\p");
   api.AddDir("C:\\l");
   ASSERT_OK_AND_ASSIGN(auto w,
-                       NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}));
+                       NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}, 1));
   ASSERT_OK(AddAll(w.get(), {Dir("Files"),
                              File("Files/a", "AB",
                                   {{"MSWINDOWS.fileattr", "33"},
@@ -779,8 +832,8 @@ TEST(WindowsLayerWriterTest, DeltaLayerRefusalsAndCleanup) {
     api.AddDir("C:\\p");
     api.AddDir("C:\\l");
     {
-      ASSERT_OK_AND_ASSIGN(auto w,
-                           NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}));
+      ASSERT_OK_AND_ASSIGN(
+          auto w, NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}, 1));
       Status s = AddAll(w.get(), c.entries);
       EXPECT_FALSE(s.ok());
       EXPECT_NE(s.message().find(c.why), std::string::npos) << s;
@@ -788,6 +841,420 @@ TEST(WindowsLayerWriterTest, DeltaLayerRefusalsAndCleanup) {
     // The abandoned writer removed its transport folder.
     EXPECT_FALSE(api.Has("T:\\hcs1"));
   }
+}
+
+// ---- parallel writing ------------------------------------------------------
+
+// A base layer with enough files to keep several workers busy: nested
+// folders, files with security descriptors and streams, one file over the
+// 1 MiB buffering limit (written on the caller's thread), hard links (one to
+// a file still with a worker), a symlink and the UtilityVM boot files.
+std::vector<Entry> WideBaseLayer() {
+  std::vector<Entry> e = {Dir("Files")};
+  for (int d = 0; d < 12; ++d) {
+    const std::string dir = "Files/d" + std::to_string(d);
+    e.push_back(Dir(dir));
+    e.push_back(Dir(dir + "/sub"));
+    for (int f = 0; f < 15; ++f) {
+      const std::string name =
+          dir + (f % 2 ? "/sub/f" : "/f") + std::to_string(f) + ".txt";
+      e.push_back(File(
+          name, std::string(100 + f * d, static_cast<char>('a' + f)),
+          {{"MSWINDOWS.fileattr", "32"}, {"MSWINDOWS.rawsd", "AQAEgA=="}}));
+      if (f == 3) e.push_back(File(name + ":zone", "ads" + name));
+    }
+    e.push_back(Special(dir + "/link", kTypeLink, dir + "/f0.txt"));
+  }
+  e.push_back(File("Files/big.bin", std::string((1 << 20) + 7, 'B')));
+  e.push_back(File("Files/big.bin:s", "stream"));
+  e.push_back(Special("Files/sl", kTypeSymlink, "big.bin",
+                      {{"MSWINDOWS.fileattr", "1056"}}));
+  for (const char* d :
+       {"UtilityVM", "UtilityVM/Files", "UtilityVM/Files/EFI",
+        "UtilityVM/Files/EFI/Microsoft", "UtilityVM/Files/EFI/Microsoft/Boot"})
+    e.push_back(Dir(d));
+  e.push_back(File("UtilityVM/Files/EFI/Microsoft/Boot/BCD", "bcd"));
+  e.push_back(File("UtilityVM/Files/EFI/Microsoft/Boot/BCD.LOG", "log"));
+  return e;
+}
+
+std::vector<Entry> WideDeltaLayer() {
+  std::vector<Entry> e = {Dir("Files")};
+  for (int d = 0; d < 8; ++d) {
+    const std::string dir = "Files/d" + std::to_string(d);
+    e.push_back(Dir(dir));
+    for (int f = 0; f < 12; ++f)
+      e.push_back(File(dir + "/f" + std::to_string(f), std::string(50 + f, 'x'),
+                       {{"MSWINDOWS.fileattr", "33"}}));
+    e.push_back(File(dir + "/.wh.old", ""));
+    e.push_back(Special(dir + "/h", kTypeLink, dir + "/f1"));
+  }
+  e.push_back(Dir("Hives"));
+  e.push_back(File("Hives/System_Delta", "regf"));
+  e.push_back(File("Hives/Software_Delta", "regf2"));
+  e.push_back(Dir("UtilityVM"));
+  e.push_back(Dir("UtilityVM/Files"));
+  e.push_back(File("UtilityVM/Files/x.txt", "x"));
+  e.push_back(File("UtilityVM/Files/.wh.gone.txt", ""));
+  return e;
+}
+
+void SetUpDeltaParents(FakeWinLayerApi& api) {
+  api.AddDir("C:\\s\\3");
+  api.AddDir("C:\\s\\1");
+  api.AddDir("C:\\s\\3\\UtilityVM");
+  api.AddDir("C:\\s\\3\\UtilityVM\\Files");
+  api.AddDir("C:\\s\\3\\UtilityVM\\Files\\EFI");
+  api.AddFile("C:\\s\\3\\UtilityVM\\Files\\EFI\\boot.efi", "efi");
+  api.AddFile("C:\\s\\3\\UtilityVM\\Files\\gone.txt", "g");
+  api.AddDir("C:\\s\\9");
+}
+
+struct LayerRun {
+  std::vector<std::string> calls;
+  std::map<std::string, std::string> content;
+  std::map<std::string, std::string> closed;
+  std::map<std::string, int64_t> mtimes;
+  LayerStats stats;
+};
+
+LayerRun RunLayer(bool delta, int threads) {
+  FakeWinLayerApi api;
+  std::vector<std::string> parents;
+  std::string layer = "C:\\l";
+  if (delta) {
+    SetUpDeltaParents(api);
+    parents = {"C:\\s\\3", "C:\\s\\1"};
+    layer = "C:\\s\\9";
+  } else {
+    api.AddDir(layer);
+  }
+  LayerRun r;
+  auto w = NewWindowsLayerWriter(&api, layer, parents, {}, threads);
+  EXPECT_OK(w);
+  if (!w.ok()) return r;
+  EXPECT_OK(AddAll(w->get(), delta ? WideDeltaLayer() : WideBaseLayer()));
+  auto st = (*w)->Finish();
+  EXPECT_OK(st);
+  if (st.ok()) r.stats = *st;
+  r.calls = api.calls;
+  for (const auto& [p, n] : api.fs) {
+    r.content[p] = n.content;
+    r.mtimes[p] = n.info.last_write_time;
+  }
+  r.closed = api.closed;
+  return r;
+}
+
+std::vector<std::string> Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+size_t IndexOf(const std::vector<std::string>& calls, const std::string& c) {
+  auto it = std::find(calls.begin(), calls.end(), c);
+  EXPECT_NE(it, calls.end()) << c;
+  return static_cast<size_t>(it - calls.begin());
+}
+
+// What threads may not reorder: a file's own calls, its folder before it,
+// and every file before the platform call that consumes the folder.
+void CheckParallelOrder(const LayerRun& r, const std::string& platform_call) {
+  const size_t end = IndexOf(r.calls, platform_call);
+  for (size_t i = 0; i < r.calls.size(); ++i) {
+    const std::string& c = r.calls[i];
+    if (c.rfind("CreateFile ", 0) != 0) continue;
+    std::string path = c.substr(11, c.find(' ', 11) - 11);
+    SCOPED_TRACE(path);
+    EXPECT_LT(i, end);
+    // The folder was made (CreateFile dir ... Close, or CreateDirectory)
+    // before, unless it is the layer or transport root.
+    std::string parent = path.substr(0, path.rfind('\\'));
+    size_t made = r.calls.size();
+    for (size_t k = 0; k < i; ++k) {
+      if (r.calls[k] == "Close " + parent ||
+          r.calls[k] == "CreateDirectory " + parent)
+        made = k;
+    }
+    if (parent != "C:\\l" && parent != "C:\\s\\9" && parent != "T:\\hcs1") {
+      EXPECT_LT(made, i) << "folder " << parent << " not made before";
+    }
+    // CreateFile < SetBasicInfo < Close of the same file.
+    size_t set = r.calls.size(), close = r.calls.size();
+    for (size_t k = i + 1; k < r.calls.size(); ++k) {
+      if (set == r.calls.size() &&
+          r.calls[k].rfind("SetBasicInfo " + path + " ", 0) == 0)
+        set = k;
+      if (r.calls[k] == "Close " + path) {
+        close = k;
+        break;
+      }
+    }
+    if (path.find("bcd") == std::string::npos) {
+      EXPECT_LT(set, close);
+    }
+    EXPECT_LT(close, end);
+  }
+}
+
+TEST(WindowsLayerWriterParallelTest, BaseLayerMakesTheSerialRunsCalls) {
+  LayerRun serial = RunLayer(false, 1);
+  ASSERT_FALSE(serial.calls.empty());
+  for (int threads : {2, 4, 8}) {
+    SCOPED_TRACE(threads);
+    LayerRun par = RunLayer(false, threads);
+    EXPECT_EQ(Sorted(par.calls), Sorted(serial.calls));
+    EXPECT_EQ(par.content, serial.content);
+    EXPECT_EQ(par.closed, serial.closed);
+    EXPECT_EQ(par.mtimes, serial.mtimes);
+    EXPECT_EQ(par.stats.files, serial.stats.files);
+    EXPECT_EQ(par.stats.bytes, serial.stats.bytes);
+    CheckParallelOrder(par, "ProcessBaseImage C:\\l");
+    // Hard links come after their targets were closed.
+    EXPECT_LT(IndexOf(par.calls, "Close C:\\l\\Files\\d5\\f0.txt"),
+              IndexOf(par.calls,
+                      "CreateHardLink C:\\l\\Files\\d5\\link -> "
+                      "C:\\l\\Files\\d5\\f0.txt"));
+  }
+  // The serial run's content is what the entries say (the parallel one
+  // equals it): one buffered file and the big one, streamed.
+  EXPECT_EQ(serial.content["C:\\l\\Files\\d2\\f4.txt"],
+            Stream(BackupStreamId::kSecurityData,
+                   std::string("\x01\x00\x04\x80", 4)) +
+                Stream(BackupStreamId::kData, std::string(108, 'e')));
+  EXPECT_EQ(serial.content["C:\\l\\Files\\big.bin"],
+            Stream(BackupStreamId::kData, std::string((1 << 20) + 7, 'B')) +
+                Stream(BackupStreamId::kAlternateData, "stream", ":s:$DATA"));
+  EXPECT_EQ(serial.content["C:\\l\\bcd.log.bak"],
+            Stream(BackupStreamId::kData, "log"));
+}
+
+TEST(WindowsLayerWriterParallelTest, DeltaLayerMakesTheSerialRunsCalls) {
+  LayerRun serial = RunLayer(true, 1);
+  ASSERT_FALSE(serial.calls.empty());
+  for (int threads : {2, 6}) {
+    SCOPED_TRACE(threads);
+    LayerRun par = RunLayer(true, threads);
+    EXPECT_EQ(Sorted(par.calls), Sorted(serial.calls));
+    EXPECT_EQ(par.content, serial.content);
+    EXPECT_EQ(par.closed, serial.closed);
+    CheckParallelOrder(par, "ImportLayer C:\\s\\9 T:\\hcs1 C:\\s\\3 C:\\s\\1");
+    // After the import, the calls are the serial run's, in its order.
+    const std::string import =
+        "ImportLayer C:\\s\\9 T:\\hcs1 C:\\s\\3 C:\\s\\1";
+    auto tail = [&](const LayerRun& r) {
+      return std::vector<std::string>(
+          r.calls.begin() + static_cast<long>(IndexOf(r.calls, import)),
+          r.calls.end());
+    };
+    EXPECT_EQ(tail(par), tail(serial));
+  }
+}
+
+// A worker's failure surfaces from Finish (or the next Add), naming the entry.
+TEST(WindowsLayerWriterParallelTest, AWorkersFailureIsReturned) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\l");
+  api.AddDir("C:\\l\\Files");  // FILE_CREATE of Files\dup will not fail...
+  api.AddFile("C:\\l\\Files\\dup", "x");  // ...but of this one it does
+  ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, 4));
+  Status s = AddAll(w.get(), {File("Files/a", "a"), File("Files/dup", "d"),
+                              File("Files/b", "b")});
+  if (s.ok()) s = w->Finish().status();
+  EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists, "Files/dup"));
+  EXPECT_TRUE(api.Calls("ProcessBaseImage").empty());
+}
+
+// ---- export ---------------------------------------------------------------
+
+class StringChunks final : public ChunkSource {
+ public:
+  explicit StringChunks(const std::string& s) : s_(s) {}
+  StatusOr<std::span<const uint8_t>> Next() override {
+    size_t n = std::min<size_t>(1000, s_.size() - pos_);
+    std::span<const uint8_t> out(
+        reinterpret_cast<const uint8_t*>(s_.data()) + pos_, n);
+    pos_ += n;
+    return out;
+  }
+
+ private:
+  const std::string& s_;
+  size_t pos_ = 0;
+};
+
+std::vector<Entry> ParseTar(const std::string& tar) {
+  StringChunks src(tar);
+  TarReader r(&src);
+  std::vector<Entry> out;
+  for (;;) {
+    Entry e;
+    auto more = r.Next(&e.h);
+    EXPECT_OK(more);
+    if (!more.ok() || !*more) break;
+    for (;;) {
+      auto d = r.ReadData();
+      EXPECT_OK(d);
+      if (!d.ok() || d->empty()) break;
+      e.data.append(reinterpret_cast<const char*>(d->data()), d->size());
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string ExportTar(FakeWinLayerApi& api, const std::string& layer,
+                      const std::vector<std::string>& parents) {
+  StringSink sink;
+  TarWriter tw(&sink);
+  EXPECT_OK(ExportWindowsLayer(&api, layer, parents, &tw));
+  EXPECT_OK(tw.Close());
+  return sink.data();
+}
+
+std::vector<std::string> Names(const std::vector<Entry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.h.name);
+  return out;
+}
+
+// The layer's part of the fake filesystem: content, attributes, times.
+std::map<std::string, std::string> LayerState(const FakeWinLayerApi& api,
+                                              const std::string& layer) {
+  std::map<std::string, std::string> out;
+  for (const auto& [p, n] : api.fs) {
+    if (p.rfind(layer + "\\", 0) != 0) continue;
+    out[p] = n.content + "|" + std::to_string(n.attrs) + "|" +
+             std::to_string(n.info.creation_time) + "," +
+             std::to_string(n.info.last_access_time) + "," +
+             std::to_string(n.info.last_write_time) + "," +
+             std::to_string(n.info.change_time) + "," +
+             std::to_string(n.info.file_attributes);
+  }
+  return out;
+}
+
+TEST(WindowsLayerExportTest, BaseLayerRoundTrip) {
+  const std::vector<Entry> entries = {
+      Dir("Files"),
+      File("Files/a.txt", "hello",
+           {{"LIBARCHIVE.creationtime", "150.25"},
+            {"MSWINDOWS.fileattr", "33"},
+            {"MSWINDOWS.rawsd", "AQAEgA=="},
+            {"MSWINDOWS.xattr.K", "dg=="}}),
+      File("Files/a.txt:zone", "ads"),
+      Dir("Files/d"),
+      File("Files/d/b.txt", std::string(70000, 'b')),
+      Special("Files/l", kTypeSymlink, "a.txt",
+              {{"MSWINDOWS.fileattr", "1056"}}),
+      Dir("UtilityVM"),
+      Dir("UtilityVM/Files"),
+      File("UtilityVM/Files/x", "x")};
+  FakeWinLayerApi a;
+  a.AddDir("C:\\l");
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&a, "C:\\l", {}, {}, 3));
+    ASSERT_OK(AddAll(w.get(), entries));
+    ASSERT_OK(w->Finish().status());
+  }
+  a.calls.clear();
+  std::string t1 = ExportTar(a, "C:\\l", {});
+  EXPECT_EQ(a.Calls("EnablePrivileges").size(), 1u);
+  EXPECT_EQ(a.Calls("OpenForBackupRead").size(), 8u);  // every file and dir
+  std::vector<Entry> got = ParseTar(t1);
+  EXPECT_EQ(Names(got), Names(entries));
+  // The records and data hcsshim writes came back.
+  ASSERT_EQ(got.size(), entries.size());
+  EXPECT_EQ(got[1].data, "hello");
+  std::map<std::string, std::string> pax(got[1].h.pax.begin(),
+                                         got[1].h.pax.end());
+  EXPECT_EQ(pax["MSWINDOWS.fileattr"], "33");
+  EXPECT_EQ(pax["MSWINDOWS.rawsd"], "AQAEgA==");
+  EXPECT_EQ(pax["MSWINDOWS.xattr.K"], "dg==");
+  EXPECT_EQ(pax["LIBARCHIVE.creationtime"], "150.25");
+  EXPECT_EQ(got[2].data, "ads");
+  EXPECT_EQ(got[4].data, std::string(70000, 'b'));
+  EXPECT_EQ(got[5].h.typeflag, kTypeSymlink);
+  EXPECT_EQ(got[5].h.linkname, "a.txt");
+
+  // Written again from the export, the layer is the same, and so is its tar.
+  FakeWinLayerApi b;
+  b.AddDir("C:\\l");
+  {
+    ASSERT_OK_AND_ASSIGN(auto w, NewWindowsLayerWriter(&b, "C:\\l", {}, {}, 1));
+    ASSERT_OK(AddAll(w.get(), got));
+    ASSERT_OK(w->Finish().status());
+  }
+  EXPECT_EQ(LayerState(b, "C:\\l"), LayerState(a, "C:\\l"));
+  EXPECT_EQ(Hex(ExportTar(b, "C:\\l", {})), Hex(t1));
+}
+
+TEST(WindowsLayerExportTest, DeltaLayerRoundTripThroughExportLayer) {
+  const std::vector<Entry> entries = {
+      Dir("Files"),
+      File("Files/new.txt", "new",
+           {{"MSWINDOWS.fileattr", "33"}, {"MSWINDOWS.rawsd", "AQI="}}),
+      File("Files/new.txt:s", "z"),
+      Dir("Files/sub"),
+      File("Files/sub/c", "c"),
+      Dir("Hives"),
+      File("Hives/System_Delta", "regf")};
+  auto write = [&](FakeWinLayerApi& api, const std::vector<Entry>& e) {
+    api.AddDir("C:\\p");
+    api.AddDir("C:\\l");
+    auto w = NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}, 2);
+    ASSERT_OK(w);
+    ASSERT_OK(AddAll(w->get(), e));
+    ASSERT_OK((*w)->Finish().status());
+  };
+  FakeWinLayerApi a;
+  write(a, entries);
+  a.export_tombstones = "\xEF\xBB\xBFVersion 1.0\n\\sub\\old.txt\n";
+  a.calls.clear();
+  std::string t1 = ExportTar(a, "C:\\l", {"C:\\p"});
+  EXPECT_EQ(a.Calls("ExportLayer C:\\l T:\\hcs1 C:\\p").size(), 1u);
+  EXPECT_EQ(a.calls.back(), "RemoveAll T:\\hcs1");
+  EXPECT_FALSE(a.Has("T:\\hcs1"));
+  std::vector<Entry> got = ParseTar(t1);
+  EXPECT_EQ(Names(got), (std::vector<std::string>{
+                            "Files", "Files/new.txt", "Files/new.txt:s",
+                            "Files/sub", "Files/sub/c", "Files/sub/.wh.old.txt",
+                            "Hives", "Hives/System_Delta"}));
+  std::map<std::string, std::string> pax(got[1].h.pax.begin(),
+                                         got[1].h.pax.end());
+  EXPECT_EQ(pax["MSWINDOWS.fileattr"], "33");
+  EXPECT_EQ(pax["MSWINDOWS.rawsd"], "AQI=");
+  EXPECT_EQ(got[1].data, "new");
+  EXPECT_EQ(got[7].data, "regf");
+  EXPECT_TRUE(got[5].h.pax.empty());
+
+  // Re-imported (the whiteout left out: the parent has no old.txt), the
+  // layer is the same, and so is its export.
+  std::vector<Entry> again;
+  for (auto& e : got)
+    if (e.h.name.find(".wh.") == std::string::npos) again.push_back(e);
+  FakeWinLayerApi b;
+  write(b, again);
+  EXPECT_EQ(LayerState(b, "C:\\l"), LayerState(a, "C:\\l"));
+  b.export_tombstones = a.export_tombstones;
+  EXPECT_EQ(Hex(ExportTar(b, "C:\\l", {"C:\\p"})), Hex(t1));
+}
+
+TEST(WindowsLayerExportTest, BadTombstonesAndMissingTransportAreErrors) {
+  FakeWinLayerApi api;
+  api.AddDir("C:\\p");
+  api.AddDir("C:\\l");
+  api.export_tombstones = "Version 1.0\n\\x\n";  // no BOM
+  StringSink sink;
+  TarWriter tw(&sink);
+  EXPECT_THAT(ExportWindowsLayer(&api, "C:\\l", {"C:\\p"}, &tw),
+              StatusIs(StatusCode::kDataLoss, "Version 1.0"));
+  EXPECT_FALSE(api.Has("T:\\hcs1"));  // removed on failure too
+  // A base layer without Files\ cannot be read.
+  FakeWinLayerApi empty;
+  empty.AddDir("C:\\e");
+  EXPECT_THAT(ExportWindowsLayer(&empty, "C:\\e", {}, &tw),
+              StatusIs(StatusCode::kNotFound, "C:\\e\\Files"));
 }
 
 }  // namespace

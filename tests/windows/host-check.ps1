@@ -10,7 +10,8 @@
 param(
   [string]$Root = "C:\ProgramData\winsnap-check",
   [string]$Image = "mcr.microsoft.com/windows/nanoserver:ltsc2022",
-  [string]$Snapctl = "snapctl.exe"
+  [string]$Snapctl = "snapctl.exe",
+  [string]$OciArchive = ""
 )
 $ErrorActionPreference = "Stop"
 $failed = 0
@@ -67,6 +68,30 @@ try {
 }
 $left = & $Snapctl --root $Root list
 Report "nothing left behind" (-not ($left -match "host-check")) "$left"
+
+# 5. Real Windows layers end to end (issue 11): import nanoserver:ltsc2022
+#    from an OCI archive (written by the Windows layer writer: BackupWrite,
+#    ProcessBaseImage), run a container from it, then rmi + gc --prune must
+#    leave no snapshot folder. Give the archive with -OciArchive (e.g. from
+#    `skopeo copy docker://$Image oci-archive:nanoserver.tar`). Not run in
+#    CI: Wine has no vmcompute.dll and BackupWrite is a stub there.
+if ($OciArchive -and (Test-Path $OciArchive)) {
+  try {
+    & $Snapctl --root $Root import $OciArchive --name $Image
+    if ($LASTEXITCODE -ne 0) { throw "import failed ($LASTEXITCODE)" }
+    $out = & $Snapctl --root $Root run --rm --image $Image -- cmd /c echo test
+    Report "imported nanoserver runs cmd /c echo test" ($LASTEXITCODE -eq 0 -and (($out -join "`n").Trim() -eq "test")) "exit=$LASTEXITCODE output=$out"
+    & $Snapctl --root $Root rmi $Image | Out-Null
+    & $Snapctl --root $Root gc --prune | Out-Null
+    $snaps = Join-Path $Root "snapshots"
+    $leftFolders = @(Get-ChildItem -Force $snaps -ErrorAction SilentlyContinue)
+    Report "rmi + gc --prune leave no snapshot folder" ($leftFolders.Count -eq 0) "left: $($leftFolders.Name -join ', ')"
+  } catch {
+    Report "imported nanoserver runs cmd /c echo test" $false $_
+  }
+} else {
+  Write-Host "SKIP real Windows layers end to end : pass -OciArchive <nanoserver ltsc2022 OCI archive>"
+}
 
 if ($failed -gt 0) { exit 1 }
 exit 0
