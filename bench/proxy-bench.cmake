@@ -3,3 +3,8 @@
 add_executable(proxy-bench ${PROJECT_SOURCE_DIR}/bench/proxy-bench.cc)
 target_link_libraries(proxy-bench PRIVATE winsnap_proto CLI11::CLI11
                       winsnap_warnings winsnap_sanitize)
+
+# scale-bench (a benchmark, not a test; see bench/scale-bench.sh).
+add_executable(scale-bench ${PROJECT_SOURCE_DIR}/bench/scale-bench.cc)
+target_link_libraries(scale-bench PRIVATE winsnap_proto CLI11::CLI11
+                      winsnap_warnings winsnap_sanitize)

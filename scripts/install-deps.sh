@@ -10,8 +10,8 @@ packages=(
   libssl-dev libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libnghttp2-dev libre2-dev libtomlplusplus-dev
-  # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # tests and benchmarks (isal: igzip, the import floor; hyperfine: bench/scale-bench.sh)
+  libgtest-dev libgmock-dev googletest libbenchmark-dev isal hyperfine
   # peers used by integration tests
   runc containerd busybox-static golang-go golang-github-containerd-containerd-dev
   golang-github-coreos-bbolt-dev docker-registry skopeo openssl

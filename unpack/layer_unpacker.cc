@@ -105,9 +105,12 @@ class BufferPipe {
   Status cancel_status_;      // GUARDED_BY(mu_)
 };
 
+// Hands the writer the producer's buffers and hashes each one (the diffID)
+// on the writer's thread, which leaves the producer's core to decompression
+// and the blob digest: the producer is the import's critical path.
 class PipeSource final : public ChunkSource {
  public:
-  explicit PipeSource(BufferPipe* pipe) : pipe_(pipe) {}
+  PipeSource(BufferPipe* pipe, Sha256* sha) : pipe_(pipe), sha_(sha) {}
   ~PipeSource() override {
     if (cur_) pipe_->Release(cur_);
   }
@@ -118,6 +121,7 @@ class PipeSource final : public ChunkSource {
     }
     WINSNAP_ASSIGN_OR_RETURN(cur_, pipe_->Pop());
     if (!cur_) return std::span<const uint8_t>();
+    sha_->Update(cur_->data.data(), cur_->len);
     bytes_ += static_cast<int64_t>(cur_->len);
     return std::span<const uint8_t>(cur_->data.data(), cur_->len);
   }
@@ -125,6 +129,7 @@ class PipeSource final : public ChunkSource {
 
  private:
   BufferPipe* pipe_;
+  Sha256* sha_;
   BufferPipe::Buffer* cur_ = nullptr;
   int64_t bytes_ = 0;
 };
@@ -223,7 +228,7 @@ StatusOr<UnpackedLayer> UnpackLayer(ByteReader* blob, const std::string& dir,
   Status write_status;
   LayerStats stats;
   std::thread writer_thread([&] {
-    PipeSource source(&pipe);
+    PipeSource source(&pipe, &diff_sha);
     TarReader reader(&source);
     // The first entry reports at once, then at most every 100 ms.
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
@@ -300,7 +305,6 @@ StatusOr<UnpackedLayer> UnpackLayer(ByteReader* blob, const std::string& dir,
         return s;
       }
       if (b->len > 0) {
-        diff_sha.Update(b->data.data(), b->len);
         uncompressed.fetch_add(static_cast<int64_t>(b->len));
         pipe.Push(b);
       } else {
