@@ -18,7 +18,10 @@ PrepareMetricsUnixSocket(const std::string& path) {
                               "Windows; use host:port");
 }
 
-void PrepareMetricsListener(SOCKET fd) {
+void PrepareMetricsListener(
+    boost::asio::generic::stream_protocol::socket::native_handle_type h) {
+  // Asio's Windows handle type converts to the SOCKET it wraps.
+  const SOCKET fd = h;
   ::SetHandleInformation(reinterpret_cast<HANDLE>(fd), HANDLE_FLAG_INHERIT, 0);
   BOOL one = TRUE;
   ::setsockopt(fd, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
