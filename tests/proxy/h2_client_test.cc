@@ -40,8 +40,9 @@ class UnixByteStream final : public ByteStream {
   }
   Status Write(const uint8_t* data, size_t n) override {
     while (n > 0) {
-      ssize_t w = ::write(fd_, data, n);
-      if (w < 0) return ErrnoError("write", errno);
+      // MSG_NOSIGNAL: a closed peer is an error here, not SIGPIPE.
+      ssize_t w = ::send(fd_, data, n, MSG_NOSIGNAL);
+      if (w < 0) return ErrnoError("send", errno);
       data += w;
       n -= static_cast<size_t>(w);
     }
