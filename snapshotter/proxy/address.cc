@@ -32,6 +32,8 @@ StatusOr<ServeAddress> ParseServeAddress(std::string_view address) {
   const bool npipe = StartsWith(a, "npipe://");
   if (npipe) a.remove_prefix(8);
   std::string s(a);
+  // "npipe://./pipe/NAME": the URL form whose host is ".".
+  if (npipe && (StartsWith(a, "./") || StartsWith(a, ".\\"))) s = "//" + s;
   if (s.size() >= 2 && (s[0] == '\\' || s[0] == '/') &&
       (s[1] == '\\' || s[1] == '/')) {
     for (char& c : s) {

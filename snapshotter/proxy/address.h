@@ -5,7 +5,8 @@
 //   unix socket   "/abs/path.sock" or "unix:///abs/path.sock"
 //   named pipe    "\\.\pipe\<name>", "//./pipe/<name>" (slashes are read as
 //                 backslashes) and either after "npipe://", as containerd
-//                 1.7.12+ and docker write them ("npipe:////./pipe/name").
+//                 1.7.12+ and docker write them ("npipe:////./pipe/name"),
+//                 and the URL form "npipe://./pipe/<name>".
 // A pipe name is 1..256 characters without '\' or '/'; the result is always
 // the canonical "\\.\pipe\<name>" (containerd-facts.md §3 "Dialing";
 // WINDOWS.md "containerd on Windows").
@@ -23,6 +24,9 @@
 namespace winsnap::proxy {
 
 inline constexpr size_t kMaxPipeNameChars = 256;
+// `snapctl serve`'s address on Windows (containerd's config names it as
+// address = "\\\\.\\pipe\\winsnap").
+inline constexpr char kDefaultPipeAddress[] = "\\\\.\\pipe\\winsnap";
 
 struct ServeAddress {
   enum class Kind { kUnix, kPipe };

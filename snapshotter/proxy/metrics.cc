@@ -2,27 +2,20 @@
 
 #include "snapshotter/proxy/metrics.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <memory>
 #include <set>
@@ -32,6 +25,7 @@
 #include "base/env.h"
 #include "metadata/store.h"
 #include "metadata/types.h"
+#include "snapshotter/proxy/metrics_os.h"
 
 namespace winsnap::proxy {
 namespace {
@@ -39,12 +33,6 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
-
-// Closes "fd" if it is open; for the error paths of Start.
-void CloseFd(int* fd) {
-  if (*fd >= 0) ::close(*fd);
-  *fd = -1;
-}
 
 std::string PromEscape(std::string_view s) {
   std::string out;
@@ -89,6 +77,7 @@ struct MetricsServer::Impl {
 namespace {
 
 using Socket = net::generic::stream_protocol::socket;
+using Endpoint = net::generic::stream_protocol::endpoint;
 
 // One HTTP exchange. Runs on the io thread only. Lives while a handler holds
 // it: the read (then the write) and the deadline timer, which closes the
@@ -305,30 +294,21 @@ StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& address, std::function<std::string()> render) {
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->impl_->render = std::move(render);
-  int fd = -1;
+  auto& acc = s->impl_->acceptor;
+  beast::error_code ec;
   if (!address.empty() && address[0] == '/') {
-    sockaddr_un sun{};
-    if (address.size() >= sizeof sun.sun_path) {
-      return InvalidArgumentError("metrics socket path is too long: " +
-                                  address);
+    // The OS part (metrics_posix.cc; Windows refuses) checks the path and
+    // removes a stale socket.
+    StatusOr<Endpoint> ep = PrepareMetricsUnixSocket(address);
+    if (!ep.ok()) return ep.status();
+    acc.open(ep->protocol(), ec);
+    if (!ec) {
+      PrepareMetricsListener(acc.native_handle());
+      acc.bind(*ep, ec);
     }
-    struct stat st;
-    if (::lstat(address.c_str(), &st) == 0) {
-      if (!S_ISSOCK(st.st_mode)) {
-        return FailedPreconditionError(
-            address + " exists and is not a socket; refusing to replace it");
-      }
-      ::unlink(address.c_str());
-    }
-    sun.sun_family = AF_UNIX;
-    std::memcpy(sun.sun_path, address.c_str(), address.size());
-    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return ErrnoError("socket", errno);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-      Status st = ErrnoError("bind", errno, address);
-      CloseFd(&fd);
-      return st;
-    }
+    if (ec)
+      return UnavailableError("metrics: cannot bind " + address + ": " +
+                              ec.message());
     s->unix_path_ = address;
     s->address_ = address;
   } else {
@@ -343,58 +323,52 @@ StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     std::string port = address.substr(colon + 1);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
       host = host.substr(1, host.size() - 2);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(),
-                           &hints, &res);
-    if (rc != 0) {
+    net::ip::tcp::resolver resolver(s->impl_->io);
+    auto flags = net::ip::tcp::resolver::passive |
+                 net::ip::tcp::resolver::numeric_service;
+    auto results = resolver.resolve(host, port, flags, ec);
+    if (ec) {
       return InvalidArgumentError("metrics address \"" + address +
-                                  "\": " + ::gai_strerror(rc));
+                                  "\": " + ec.message());
     }
     Status last = InternalError("no usable address for " + address);
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-      fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-      if (fd < 0) {
-        last = ErrnoError("socket", errno);
+    bool bound = false;
+    for (const auto& r : results) {
+      Endpoint ep(r.endpoint());
+      acc.open(ep.protocol(), ec);
+      if (ec) {
+        last = UnavailableError("metrics: socket: " + ec.message());
         continue;
       }
-      int one = 1;
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-      last = ErrnoError("bind", errno, address);
-      CloseFd(&fd);
+      PrepareMetricsListener(acc.native_handle());
+      acc.bind(ep, ec);
+      if (!ec) {
+        bound = true;
+        break;
+      }
+      last = UnavailableError("metrics: cannot bind " + address + ": " +
+                              ec.message());
+      beast::error_code ignored;
+      acc.close(ignored);
     }
-    ::freeaddrinfo(res);
-    if (fd < 0) return last;
-    sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-    char hbuf[NI_MAXHOST], sbuf[NI_MAXSERV];
-    ::getnameinfo(reinterpret_cast<sockaddr*>(&bound), len, hbuf, sizeof hbuf,
-                  sbuf, sizeof sbuf, NI_NUMERICHOST | NI_NUMERICSERV);
-    std::string h = hbuf;
-    if (h.find(':') != std::string::npos) h = "[" + h + "]";
-    s->address_ = h + ":" + sbuf;
+    if (!bound) return last;
+    // The bound endpoint, read back as TCP for its real port.
+    Endpoint local = acc.local_endpoint(ec);
+    net::ip::tcp::endpoint t;
+    if (!ec && local.size() <= t.capacity()) {
+      std::memcpy(t.data(), local.data(), local.size());
+      t.resize(local.size());
+      std::string h = t.address().to_string();
+      if (h.find(':') != std::string::npos) h = "[" + h + "]";
+      s->address_ = h + ":" + std::to_string(t.port());
+    } else {
+      s->address_ = address;
+    }
   }
-  if (::listen(fd, 128) != 0) {
-    Status st = ErrnoError("listen", errno, address);
-    CloseFd(&fd);
-    return st;
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_len = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_len);
-  beast::error_code ec;
-  s->impl_->acceptor.assign(net::generic::stream_protocol(bound.ss_family, 0),
-                            fd, ec);
+  acc.listen(128, ec);
   if (ec) {
-    CloseFd(&fd);
-    return InternalError("metrics: cannot watch the listening socket: " +
-                         ec.message());
+    return UnavailableError("metrics: cannot listen on " + address + ": " +
+                            ec.message());
   }
   Impl* impl = s->impl_.get();
   impl->Accept();
@@ -418,7 +392,8 @@ void MetricsServer::Stop() {
     impl_->thread.join();
   }
   if (!unix_path_.empty()) {
-    ::unlink(unix_path_.c_str());
+    std::error_code ignored;
+    std::filesystem::remove(unix_path_, ignored);
     unix_path_.clear();
   }
 }

@@ -27,9 +27,10 @@ TEST(ServeAddressTest, UnixPaths) {
 }
 
 TEST(ServeAddressTest, EveryPipeSpellingIsCanonical) {
-  for (const char* a : {R"(\\.\pipe\winsnap)", "//./pipe/winsnap",
-                        R"(npipe://\\.\pipe\winsnap)",
-                        "npipe:////./pipe/winsnap", R"(\\./pipe\winsnap)"}) {
+  for (const char* a :
+       {R"(\\.\pipe\winsnap)", "//./pipe/winsnap",
+        R"(npipe://\\.\pipe\winsnap)", "npipe:////./pipe/winsnap",
+        "npipe://./pipe/winsnap", R"(\\./pipe\winsnap)"}) {
     SCOPED_TRACE(a);
     ASSERT_OK_AND_ASSIGN(ServeAddress s, ParseServeAddress(a));
     EXPECT_EQ(s.kind, Kind::kPipe);
@@ -45,8 +46,8 @@ TEST(ServeAddressTest, BadAddressesAreOneLineInvalidArgument) {
   for (const char* a :
        {"", "w.sock", "unix://w.sock", "unix://", "tcp://127.0.0.1:1",
         R"(\\.\pipe\)", "//./pipe/", R"(\\.\pipe\a\b)", "//./pipe/a/b",
-        "npipe://", "npipe:///run/w.sock", R"(\\server\pipe\x)", "//host/share",
-        R"(C:\x.sock)"}) {
+        "npipe://", "npipe:///run/w.sock", "npipe://./pipe/", "./pipe/winsnap",
+        R"(\\server\pipe\x)", "//host/share", R"(C:\x.sock)"}) {
     SCOPED_TRACE(a);
     auto s = ParseServeAddress(a);
     EXPECT_THAT(s.status(), StatusIs(StatusCode::kInvalidArgument, "address"));

@@ -93,5 +93,24 @@ if ($OciArchive -and (Test-Path $OciArchive)) {
   Write-Host "SKIP real Windows layers end to end : pass -OciArchive <nanoserver ltsc2022 OCI archive>"
 }
 
+# 6. serve on a named pipe (issue 10): the pipe's DACL is exactly
+#    Administrators + LocalSystem, and a squatter that created the name first
+#    makes serve refuse (FILE_FLAG_FIRST_PIPE_INSTANCE; Wine ignores it).
+$pipe = "winsnap-host-check-$PID"
+$serve = Start-Process -PassThru -NoNewWindow $Snapctl -ArgumentList @("--root", $Root, "serve", "--address", "\\.\pipe\$pipe")
+Start-Sleep -Seconds 2
+try {
+  $acl = [System.IO.Directory]::GetAccessControl("\\.\pipe\$pipe")
+  $sddl = $acl.GetSecurityDescriptorSddlForm("Access")
+  Report "pipe DACL is Administrators and SYSTEM only" ($sddl -match "^D:P" -and $sddl -match ";;;BA\)" -and $sddl -match ";;;SY\)" -and -not ($sddl -match ";;;WD\)")) "$sddl"
+} catch {
+  Report "pipe DACL is Administrators and SYSTEM only" $false $_
+}
+Stop-Process -Id $serve.Id
+$squat = New-Object System.IO.Pipes.NamedPipeServerStream($pipe, "InOut", 1)
+$out = & $Snapctl --root $Root serve --address "\\.\pipe\$pipe" 2>&1
+Report "serve refuses a pipe name someone else holds" ($LASTEXITCODE -ne 0 -and ($out -join " ") -match "already") "exit=$LASTEXITCODE output=$out"
+$squat.Dispose()
+
 if ($failed -gt 0) { exit 1 }
 exit 0
