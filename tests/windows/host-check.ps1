@@ -10,7 +10,10 @@
 param(
   [string]$Root = "C:\ProgramData\winsnap-check",
   [string]$Image = "mcr.microsoft.com/windows/nanoserver:ltsc2022",
-  [string]$Snapctl = "snapctl.exe"
+  [string]$Snapctl = "snapctl.exe",
+  # Opt-in: a containerd windows snapshotter root for the reclaim check (5);
+  # reclaim deletes every rm-* folder there, not only the planted one.
+  [string]$ContainerdRoot = ""
 )
 $ErrorActionPreference = "Stop"
 $failed = 0
@@ -67,6 +70,25 @@ try {
 }
 $left = & $Snapctl --root $Root list
 Report "nothing left behind" (-not ($left -match "host-check")) "$left"
+
+# 5. reclaim on a containerd root (issue 15): a planted rm-* layer folder
+#    with a file held open without FILE_SHARE_DELETE is retried, reported
+#    (exit 1, sharing violation) and kept; freed once the handle is closed.
+#    The DeactivateLayer/DestroyLayer fallback runs here with vmcompute.dll.
+if ($ContainerdRoot -eq "") {
+  Write-Host "SKIP reclaim (pass -ContainerdRoot to run it)"
+} else {
+  $rm = Join-Path $ContainerdRoot "snapshots\rm-winsnap-check"
+  New-Item -ItemType Directory -Force "$rm\Files" | Out-Null
+  Set-Content "$rm\Files\in-use.log" "x"
+  $fs = [System.IO.File]::Open("$rm\Files\in-use.log", "Open", "ReadWrite", "ReadWrite")
+  $out = & $Snapctl reclaim --from-containerd $ContainerdRoot 2>&1
+  $code = $LASTEXITCODE
+  Report "reclaim keeps and reports a folder in use" ($code -eq 1 -and (Test-Path $rm) -and (($out -join "`n") -match "rm-winsnap-check")) "exit=$code output=$out"
+  $fs.Close()
+  & $Snapctl reclaim --from-containerd $ContainerdRoot | Out-Null
+  Report "reclaim frees it once the handle is closed" (-not (Test-Path $rm)) "$rm still exists"
+}
 
 if ($failed -gt 0) { exit 1 }
 exit 0
