@@ -41,6 +41,11 @@ RobustRemoveReport RobustRemove(Env* env, const std::vector<std::string>& paths,
   auto finish = [&](size_t i, Status s) {
     RemoveOutcome& e = report.entries[i];
     e.status = std::move(s);
+    if (!e.status.ok() && !e.retry_errors.empty()) {
+      std::string notes;
+      for (const auto& r : e.retry_errors) notes += "; before retry: " + r;
+      e.status = Status(e.status.code(), e.status.message() + notes);
+    }
     if (e.status.ok()) {
       e.bytes_freed = e.size_before;
       report.removed++;
@@ -88,7 +93,13 @@ RobustRemoveReport RobustRemove(Env* env, const std::vector<std::string>& paths,
         continue;
       }
       e.status = s;
-      if (options.before_retry) options.before_retry(e.path, s);
+      if (options.before_retry) {
+        Status r = options.before_retry(e.path, s);
+        if (!r.ok() && std::find(e.retry_errors.begin(), e.retry_errors.end(),
+                                 r.message()) == e.retry_errors.end()) {
+          e.retry_errors.push_back(r.message());
+        }
+      }
       still.push_back(i);
     }
     pending = std::move(still);

@@ -41,7 +41,17 @@ struct RemoveOutcome {
   int64_t size_before = 0;
   int64_t bytes_freed = 0;
   int attempts = 0;  // RemoveAll calls made for this entry
+  // Distinct errors of RobustRemoveOptions::before_retry for this entry
+  // (e.g. "vmcompute.dll is not available"), each once; a failed entry's
+  // status message ends with them ("...; before retry: ...").
+  std::vector<std::string> retry_errors;
 };
+
+// A hook run after a transient failure, before the entry is retried: e.g.
+// deactivate and destroy a Windows layer, clear an attribute. A non-OK
+// result never stops the retries; it is recorded in the entry's outcome.
+using RemoveRetryHook =
+    std::function<Status(const std::string& path, const Status& error)>;
 
 struct RobustRemoveOptions {
   // RemoveAll calls per entry at most (values below 1 count as 1).
@@ -57,10 +67,9 @@ struct RobustRemoveOptions {
   // Called once per entry when its outcome is final (removed, failed or
   // cancelled), in the order outcomes become final. May be empty.
   std::function<void(const RemoveOutcome&)> on_entry;
-  // Called after a transient failure before the entry is retried, e.g. to
-  // deactivate a Windows layer or clear an attribute. May be empty.
-  std::function<void(const std::string& path, const Status& error)>
-      before_retry;
+  // Called after a transient failure before the entry is retried (see
+  // RemoveRetryHook). May be empty.
+  RemoveRetryHook before_retry;
   // Waits between rounds; std::this_thread::sleep_for if empty (tests
   // record the waits instead).
   std::function<void(std::chrono::milliseconds)> sleep;

@@ -215,6 +215,11 @@ class LayerService {
   // UnprepareLayer / DeactivateLayer(scratch). No-ops on Linux.
   virtual Status UnprepareLayer(const std::string& scratch) = 0;
   virtual Status DeactivateLayer(const std::string& scratch) = 0;
+
+  // DestroyLayer(folder): vmcompute deletes a layer folder it may hold
+  // (hcsshim wclayer.DestroyLayer; containerd's Remove calls it on rm-<id>).
+  // Linux has no layer API: Unimplemented, so a caller keeps its own error.
+  virtual Status DestroyLayer(const std::string& folder) = 0;
 };
 
 // EnsureScratchDisk + Activate + Prepare + GetLayerMountPath, as hcsshim

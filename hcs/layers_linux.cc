@@ -76,6 +76,10 @@ class LinuxLayerService final : public LayerService {
   Status DeactivateLayer(const std::string& /*scratch*/) override {
     return OkStatus();
   }
+  Status DestroyLayer(const std::string& folder) override {
+    return UnimplementedError("DestroyLayer " + folder +
+                              ": no layer API on Linux");
+  }
 };
 
 }  // namespace

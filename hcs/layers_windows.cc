@@ -46,6 +46,7 @@ struct WcLayerDescriptor {
 
 using ActivateLayerFn = HRESULT(WINAPI*)(const DriverInfo*, PCWSTR);
 using DeactivateLayerFn = HRESULT(WINAPI*)(const DriverInfo*, PCWSTR);
+using DestroyLayerFn = HRESULT(WINAPI*)(const DriverInfo*, PCWSTR);
 using PrepareLayerFn = HRESULT(WINAPI*)(const DriverInfo*, PCWSTR,
                                         const WcLayerDescriptor*, ULONG_PTR);
 using UnprepareLayerFn = HRESULT(WINAPI*)(const DriverInfo*, PCWSTR);
@@ -60,6 +61,7 @@ using NameToGuidFn = HRESULT(WINAPI*)(PCWSTR, GUID*);
 struct VmCompute {
   ActivateLayerFn ActivateLayer = nullptr;
   DeactivateLayerFn DeactivateLayer = nullptr;
+  DestroyLayerFn DestroyLayer = nullptr;
   PrepareLayerFn PrepareLayer = nullptr;
   UnprepareLayerFn UnprepareLayer = nullptr;
   GetLayerMountPathFn GetLayerMountPath = nullptr;
@@ -85,6 +87,7 @@ const StatusOr<VmCompute>& LoadVmCompute() {
   }
     WINSNAP_BIND(ActivateLayer)
     WINSNAP_BIND(DeactivateLayer)
+    WINSNAP_BIND(DestroyLayer)
     WINSNAP_BIND(PrepareLayer)
     WINSNAP_BIND(UnprepareLayer)
     WINSNAP_BIND(GetLayerMountPath)
@@ -211,6 +214,13 @@ class WindowsLayerService final : public LayerService {
     std::wstring id = Utf8ToWide(scratch);
     HRESULT hr = api_.DeactivateLayer(&kDriverInfo, id.c_str());
     if (FAILED(hr)) return HresultError("DeactivateLayer", hr, scratch);
+    return OkStatus();
+  }
+
+  Status DestroyLayer(const std::string& folder) override {
+    std::wstring id = Utf8ToWide(folder);
+    HRESULT hr = api_.DestroyLayer(&kDriverInfo, id.c_str());
+    if (FAILED(hr)) return HresultError("DestroyLayer", hr, folder);
     return OkStatus();
   }
 

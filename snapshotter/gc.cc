@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "base/env.h"
 
@@ -81,22 +80,32 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
     }
   }
   base::Env* env = sn.env();
+  base::RobustRemoveOptions ro;
+  ro.attempts = options.attempts;
+  ro.initial_backoff = options.initial_backoff;
+  ro.max_backoff = options.max_backoff;
+  ro.before_retry = options.before_retry;
+  ro.sleep = options.sleep;
   if (options.orphans) {
     std::string dir = base::JoinPath(sn.root(), "orphans");
     auto names = env->ListDir(dir);
     if (names.ok()) {
       std::sort(names->begin(), names->end());
-      for (const auto& n : *names) {
-        if (options.dry_run) {
-          report.orphans_removed.push_back(n);
-          continue;
-        }
-        Status s = env->RemoveAll(base::JoinPath(dir, n));
-        if (s.ok()) {
-          spdlog::info("gc: deleted orphans/{}", n);
-          report.orphans_removed.push_back(n);
-        } else {
-          report.failed.push_back("orphans/" + n + ": " + s.message());
+      if (options.dry_run) {
+        report.orphans_removed = *names;
+      } else {
+        std::vector<std::string> paths;
+        for (const auto& n : *names) paths.push_back(base::JoinPath(dir, n));
+        base::RobustRemoveReport r = base::RobustRemove(env, paths, ro);
+        for (size_t i = 0; i < names->size(); ++i) {
+          const base::RemoveOutcome& e = r.entries[i];
+          if (e.status.ok()) {
+            spdlog::info("gc: deleted orphans/{}", (*names)[i]);
+            report.orphans_removed.push_back((*names)[i]);
+          } else {
+            report.failed.push_back("orphans/" + (*names)[i] + ": " +
+                                    e.status.message());
+          }
         }
       }
     } else if (names.status().code() != StatusCode::kNotFound) {
@@ -105,6 +114,7 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
   }
   std::string trash = base::JoinPath(sn.root(), "trash");
   WINSNAP_ASSIGN_OR_RETURN(auto names, env->ListDir(trash));
+  std::sort(names.begin(), names.end());
   if (options.dry_run) {
     for (const auto& n : names) {
       auto du = env->GetDiskUsage(base::JoinPath(trash, n));
@@ -113,37 +123,34 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
     report.trash_removed = static_cast<int64_t>(names.size());
     return report;
   }
-  // Entries still failing are retried after the others, with growing
-  // waits, so one stuck folder costs at most the back-off, never the rest.
-  std::map<std::string, Status> pending;
-  std::map<std::string, int64_t> sizes;
-  for (const auto& n : names) {
-    pending.emplace(n, OkStatus());
-    auto du = env->GetDiskUsage(base::JoinPath(trash, n));
-    sizes[n] = du.ok() ? du->size : 0;
+  // RobustRemove retries the entries still failing after the others, with
+  // growing waits, so one stuck folder costs at most the back-off, never
+  // the rest.
+  std::vector<std::string> paths;
+  for (const auto& n : names) paths.push_back(base::JoinPath(trash, n));
+  if (options.on_removed) {
+    ro.on_entry = [&](const base::RemoveOutcome& e) {
+      if (!e.status.ok()) return;
+      // Entry name: the path's last component (JoinPath's separator).
+      std::string name = e.path;
+      size_t cut = name.find_last_of("/\\");
+      if (cut != std::string::npos) name = name.substr(cut + 1);
+      options.on_removed(name, e.bytes_freed);
+    };
   }
-  auto backoff = options.initial_backoff;
-  for (int attempt = 0;
-       attempt < std::max(1, options.attempts) && !pending.empty(); ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
+  base::RobustRemoveReport r = base::RobustRemove(env, paths, ro);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const base::RemoveOutcome& e = r.entries[i];
+    if (e.status.ok()) {
+      report.trash_removed++;
+      report.reclaimed_bytes += e.bytes_freed;
+    } else {
+      // What a partial deletion freed is freed too.
+      report.reclaimed_bytes += e.bytes_freed;
+      report.failed.push_back("trash/" + names[i] + ": " + e.status.message());
+      spdlog::warn("gc: not yet deleted trash/{}: {}", names[i],
+                   e.status.message());
     }
-    for (auto it = pending.begin(); it != pending.end();) {
-      Status s = env->RemoveAll(base::JoinPath(trash, it->first));
-      if (s.ok()) {
-        report.trash_removed++;
-        report.reclaimed_bytes += sizes[it->first];
-        if (options.on_removed) options.on_removed(it->first, sizes[it->first]);
-        it = pending.erase(it);
-      } else {
-        it->second = s;
-        ++it;
-      }
-    }
-  }
-  for (const auto& [name, s] : pending) {
-    report.failed.push_back("trash/" + name + ": " + s.message());
   }
   return report;
 }

@@ -1,8 +1,9 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Garbage collection: deletes trash/ entries with retries and back-off (an
-// entry that cannot be deleted yet never blocks the others), on request the
-// quarantined orphans/ entries, and, when asked,
+// Garbage collection: deletes trash/ entries through base::RobustRemove,
+// the deletion path `snapctl reclaim` uses too (retries with back-off, an
+// entry that cannot be deleted yet reported and skipped, never blocking the
+// others), on request the quarantined orphans/ entries, and, when asked,
 // prunes committed snapshots that no image record and no active/view
 // snapshot references. This is what containerd's windows snapshotter never
 // does for its rm-<id> folders. CheckStore is the read-only verifier behind
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/robust_remove.h"
 #include "base/status.h"
 #include "snapshotter/snapshotter.h"
 
@@ -34,13 +36,20 @@ struct GcOptions {
   bool orphans = false;
   // Report what would be done without doing it.
   bool dry_run = false;
-  // Attempts per trash entry within one run, with exponential back-off
-  // starting at initial_backoff.
+  // Attempts per trash or orphans entry within one run, with exponential
+  // back-off starting at initial_backoff, capped at max_backoff.
   int attempts = 3;
   std::chrono::milliseconds initial_backoff{50};
+  std::chrono::milliseconds max_backoff{2000};
   // Called after each trash entry is deleted, with its name and size (for
   // progress output). May be empty.
   std::function<void(const std::string& entry, int64_t bytes)> on_removed;
+  // Run after a transient deletion failure before the retry; on Windows
+  // tools/ installs the layer-API fallback (DeactivateLayer, DestroyLayer).
+  // Its errors end up in the entry's line of GcReport::failed. May be empty.
+  base::RemoveRetryHook before_retry;
+  // Waits between retry rounds; std::this_thread::sleep_for if empty.
+  std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 struct GcReport {

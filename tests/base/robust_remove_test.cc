@@ -9,10 +9,12 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
 
+#include "tests/testutil/fault_env.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -22,76 +24,10 @@ namespace {
 using std::chrono::milliseconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::winsnap::testing::FaultEnv;
+using ::winsnap::testing::FaultOp;
 using ::winsnap::testing::StatusIs;
 using ::winsnap::testing::TempDir;
-
-// The real Env, except that RemoveAll of a chosen path fails with a chosen
-// status a given number of times (-1: always). Records every RemoveAll.
-class FailingRemoveEnv final : public Env {
- public:
-  void Fail(const std::string& path, Status s, int times) {
-    faults_[path] = {std::move(s), times};
-  }
-  std::vector<std::string> calls;
-
-  Status RemoveAll(const std::string& path) override {
-    calls.push_back(path);
-    if (auto it = faults_.find(path);
-        it != faults_.end() && it->second.second != 0) {
-      if (it->second.second > 0) it->second.second--;
-      return it->second.first;
-    }
-    return real_->RemoveAll(path);
-  }
-  Status CreateDir(const std::string& p) override {
-    return real_->CreateDir(p);
-  }
-  Status Chmod(const std::string& p, uint32_t m) override {
-    return real_->Chmod(p, m);
-  }
-  Status CreateDirs(const std::string& p) override {
-    return real_->CreateDirs(p);
-  }
-  Status Rename(const std::string& a, const std::string& b) override {
-    return real_->Rename(a, b);
-  }
-  Status SyncDir(const std::string& p) override { return real_->SyncDir(p); }
-  bool Exists(const std::string& p) override { return real_->Exists(p); }
-  bool IsDirectory(const std::string& p) override {
-    return real_->IsDirectory(p);
-  }
-  StatusOr<std::vector<std::string>> ListDir(const std::string& p) override {
-    return real_->ListDir(p);
-  }
-  StatusOr<DiskUsage> GetDiskUsage(const std::string& p) override {
-    return real_->GetDiskUsage(p);
-  }
-  StatusOr<std::string> ReadFile(const std::string& p) override {
-    return real_->ReadFile(p);
-  }
-  Status WriteFileAtomic(const std::string& p, std::string_view d) override {
-    return real_->WriteFileAtomic(p, d);
-  }
-  Status RemoveFile(const std::string& p) override {
-    return real_->RemoveFile(p);
-  }
-  StatusOr<std::unique_ptr<FileLock>> OpenLockFile(const std::string& p,
-                                                   bool create) override {
-    return real_->OpenLockFile(p, create);
-  }
-  StatusOr<std::string> CreateTempDir(const std::string& parent,
-                                      std::string_view prefix) override {
-    return real_->CreateTempDir(parent, prefix);
-  }
-  Status SyncFilesystem(const std::string& p) override {
-    return real_->SyncFilesystem(p);
-  }
-  int64_t NowNanos() override { return real_->NowNanos(); }
-
- private:
-  Env* real_ = Env::Default();
-  std::map<std::string, std::pair<Status, int>> faults_;
-};
 
 class RobustRemoveTest : public ::testing::Test {
  protected:
@@ -111,13 +47,21 @@ class RobustRemoveTest : public ::testing::Test {
     RobustRemoveOptions o;
     o.sleep = [this](milliseconds d) {
       sleeps_.push_back(d);
-      sleep_marks_.push_back(env_.calls.size());
+      sleep_marks_.push_back(Removes().size());
     };
     return o;
   }
 
+  // Every RemoveAll call's path, in order.
+  std::vector<std::string> Removes() const {
+    return env_.paths(FaultOp::kRemoveAll);
+  }
+  void Fail(const std::string& path, Status s, int times) {
+    env_.FailPath(FaultOp::kRemoveAll, path, std::move(s), times);
+  }
+
   TempDir dir_;
-  FailingRemoveEnv env_;
+  FaultEnv env_{Env::Default()};
   std::vector<milliseconds> sleeps_;
   std::vector<size_t> sleep_marks_;  // RemoveAll calls made before each wait
 };
@@ -146,13 +90,14 @@ TEST_F(RobustRemoveTest, RemovesAllAndReportsBytesMeasuredBefore) {
 TEST_F(RobustRemoveTest, RetriesTransientErrorsWithExponentialBackoff) {
   std::string a = Folder("a", 5000);
   int64_t sa = Size(a);
-  env_.Fail(a, PermissionDeniedError("read-only"), 2);
+  Fail(a, PermissionDeniedError("read-only"), 2);
   RobustRemoveOptions o = Options();
   o.attempts = 5;
   o.initial_backoff = milliseconds(10);
   std::vector<std::string> retried;
   o.before_retry = [&](const std::string& p, const Status& s) {
     retried.push_back(p + " " + s.message());
+    return OkStatus();
   };
   RobustRemoveReport r = RobustRemove(&env_, {a}, o);
   ASSERT_OK(r.entries[0].status);
@@ -167,7 +112,7 @@ TEST_F(RobustRemoveTest, AStuckEntryNeverBlocksTheOthers) {
   std::string a = Folder("a", 5000), b = Folder("b", 5000),
               c = Folder("c", 5000);
   int64_t sb = Size(b), sc = Size(c);
-  env_.Fail(a, UnavailableError("remove a: sharing violation"), -1);
+  Fail(a, UnavailableError("remove a: sharing violation"), -1);
   RobustRemoveOptions o = Options();
   o.attempts = 4;
   o.initial_backoff = milliseconds(100);
@@ -178,9 +123,10 @@ TEST_F(RobustRemoveTest, AStuckEntryNeverBlocksTheOthers) {
   EXPECT_EQ(r.failed, 1);
   // b and c went in the first round, before any wait.
   ASSERT_FALSE(sleep_marks_.empty());
-  EXPECT_THAT(std::vector<std::string>(env_.calls.begin(),
-                                       env_.calls.begin() + sleep_marks_[0]),
-              ElementsAre(a, b, c));
+  std::vector<std::string> calls = Removes();
+  EXPECT_THAT(
+      std::vector<std::string>(calls.begin(), calls.begin() + sleep_marks_[0]),
+      ElementsAre(a, b, c));
   EXPECT_FALSE(env_.Exists(b));
   EXPECT_FALSE(env_.Exists(c));
   EXPECT_THAT(r.entries[0].status,
@@ -194,9 +140,51 @@ TEST_F(RobustRemoveTest, AStuckEntryNeverBlocksTheOthers) {
                                    milliseconds(250)));
 }
 
+TEST_F(RobustRemoveTest, AFailingRetryHookIsReportedOnceAndOthersStillGo) {
+  std::string a = Folder("a", 5000), b = Folder("b", 5000);
+  Fail(a, ErrnoError("unlink", EBUSY, a), -1);
+  RobustRemoveOptions o = Options();
+  o.attempts = 4;
+  int hook_calls = 0;
+  o.before_retry = [&](const std::string& p, const Status&) {
+    ++hook_calls;
+    return UnavailableError("vmcompute.dll is not available for " + p);
+  };
+  RobustRemoveReport r = RobustRemove(&env_, {a, b}, o);
+  EXPECT_EQ(hook_calls, 3);  // after each failure but the last
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_THAT(r.entries[0].retry_errors,
+              ElementsAre("vmcompute.dll is not available for " + a));
+  // The removal error stays the entry's error; the hook's is added once.
+  EXPECT_THAT(r.entries[0].status, StatusIs(StatusCode::kUnavailable));
+  const std::string& m = r.entries[0].status.message();
+  EXPECT_THAT(m, ::testing::StartsWith("unlink " + a));
+  EXPECT_EQ(m.find("vmcompute.dll"), m.rfind("vmcompute.dll")) << m;
+  EXPECT_THAT(m, HasSubstr("; before retry: vmcompute.dll is not available"));
+  EXPECT_OK(r.entries[1].status);
+  EXPECT_TRUE(r.entries[1].retry_errors.empty());
+  EXPECT_FALSE(env_.Exists(b));
+  EXPECT_TRUE(env_.Exists(a));
+}
+
+TEST_F(RobustRemoveTest, AHookThatDeletesTheEntryMakesTheRetrySucceed) {
+  std::string a = Folder("a", 5000);
+  int64_t sa = Size(a);
+  Fail(a, ErrnoError("rmdir", EBUSY, a), 1);
+  RobustRemoveOptions o = Options();
+  o.before_retry = [&](const std::string& p, const Status&) {
+    return Env::Default()->RemoveAll(p);  // as DestroyLayer would
+  };
+  RobustRemoveReport r = RobustRemove(&env_, {a}, o);
+  ASSERT_OK(r.entries[0].status);
+  EXPECT_EQ(r.entries[0].attempts, 2);
+  EXPECT_EQ(r.entries[0].bytes_freed, sa);
+  EXPECT_FALSE(env_.Exists(a));
+}
+
 TEST_F(RobustRemoveTest, PermanentErrorsAreNotRetried) {
   std::string a = Folder("a", 5000);
-  env_.Fail(a, FailedPreconditionError(a + "/m is a mount point"), -1);
+  Fail(a, FailedPreconditionError(a + "/m is a mount point"), -1);
   RobustRemoveReport r = RobustRemove(&env_, {a}, Options());
   EXPECT_THAT(r.entries[0].status,
               StatusIs(StatusCode::kFailedPrecondition, "mount point"));
@@ -219,7 +207,7 @@ TEST_F(RobustRemoveTest, CancelStopsBeforeTheNextEntry) {
   EXPECT_THAT(r.entries[1].status, StatusIs(StatusCode::kCancelled));
   EXPECT_THAT(seen, ElementsAre(a, b));
   EXPECT_TRUE(env_.Exists(b));
-  EXPECT_THAT(env_.calls, ElementsAre(a));
+  EXPECT_THAT(Removes(), ElementsAre(a));
 }
 
 TEST_F(RobustRemoveTest, AMountPointInsideFreesTheRestAndReportsIt) {

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <fstream>
 
+#include "tests/testutil/fault_env.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -17,8 +19,11 @@ namespace winsnap::snapshotter {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
+using ::winsnap::testing::FaultEnv;
+using ::winsnap::testing::FaultOp;
 using ::winsnap::testing::RunCommand;
 using ::winsnap::testing::TempDir;
 
@@ -99,6 +104,119 @@ TEST_F(GcTest, WithoutPruneOnlyTrashIsCollected) {
   EXPECT_THAT(r.pruned, IsEmpty());
   EXPECT_EQ(r.trash_removed, 1);
   EXPECT_THAT(Keys(), ElementsAre("a"));
+}
+
+// GC goes through base::RobustRemove with a FaultEnv: a trash entry that
+// stays busy (EBUSY on every RemoveAll) is retried with capped back-off,
+// passed to before_retry, reported once and skipped; the others go in the
+// first round, before any wait.
+class GcFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Options o;
+    o.root = dir_.Sub("root");
+    o.env = &env_;
+    auto sn = Snapshotter::Open(o);
+    ASSERT_OK(sn);
+    sn_ = std::move(sn).value();
+    trash_ = base::JoinPath(sn_->root(), "trash");
+  }
+  std::string Entry(const std::string& name, const std::string& dir) {
+    std::string p = base::JoinPath(base::JoinPath(sn_->root(), dir), name);
+    EXPECT_OK(env_.CreateDirs(p + "/Files"));
+    std::ofstream(p + "/Files/data") << std::string(20000, 'x');
+    return p;
+  }
+  GcOptions Opts() {
+    GcOptions o;
+    o.attempts = 4;
+    o.initial_backoff = std::chrono::milliseconds(10);
+    o.max_backoff = std::chrono::milliseconds(15);
+    o.sleep = [this](std::chrono::milliseconds d) {
+      sleeps_.push_back(d);
+      marks_.push_back(env_.paths(FaultOp::kRemoveAll).size());
+    };
+    return o;
+  }
+
+  TempDir dir_;
+  FaultEnv env_{base::Env::Default()};
+  std::unique_ptr<Snapshotter> sn_;
+  std::string trash_;
+  std::vector<std::chrono::milliseconds> sleeps_;
+  std::vector<size_t> marks_;
+};
+
+TEST_F(GcFaultTest, BusyTrashEntryIsRetriedReportedAndSkipped) {
+  std::string a = Entry("1", "trash"), b = Entry("2", "trash"),
+              c = Entry("3", "trash");
+  ASSERT_OK_AND_ASSIGN(auto sb, env_.GetDiskUsage(b));
+  env_.FailPath(FaultOp::kRemoveAll, b, ErrnoError("rmdir", EBUSY, b), -1);
+  GcOptions o = Opts();
+  std::vector<std::string> hooked;
+  o.before_retry = [&](const std::string& p, const Status& e) {
+    hooked.push_back(p);
+    EXPECT_EQ(e.code(), StatusCode::kUnavailable) << e.ToString();
+    return UnavailableError("no layer API here");
+  };
+  std::vector<std::string> removed;
+  o.on_removed = [&](const std::string& n, int64_t) { removed.push_back(n); };
+  const size_t before = env_.paths(FaultOp::kRemoveAll).size();
+  ASSERT_OK_AND_ASSIGN(GcReport r, RunGc(*sn_, o));
+  EXPECT_EQ(r.trash_removed, 2);
+  EXPECT_THAT(removed, ElementsAre("1", "3"));
+  ASSERT_EQ(r.failed.size(), 1u);
+  EXPECT_THAT(r.failed[0], ::testing::StartsWith("trash/2: rmdir " + b));
+  EXPECT_THAT(r.failed[0], HasSubstr("; before retry: no layer API here"));
+  EXPECT_EQ(r.failed[0].find("no layer API"),
+            r.failed[0].rfind("no layer API"));
+  EXPECT_FALSE(env_.Exists(a));
+  EXPECT_FALSE(env_.Exists(c));
+  EXPECT_TRUE(env_.Exists(b + "/Files/data"));
+  EXPECT_GT(r.reclaimed_bytes, 2 * 20000);
+  EXPECT_THAT(hooked, ElementsAre(b, b, b));
+  EXPECT_THAT(sleeps_, ElementsAre(std::chrono::milliseconds(10),
+                                   std::chrono::milliseconds(15),
+                                   std::chrono::milliseconds(15)));
+  // 1 and 3 went in the first round, before any wait; only 2 afterwards.
+  std::vector<std::string> calls = env_.paths(FaultOp::kRemoveAll);
+  ASSERT_FALSE(marks_.empty());
+  EXPECT_THAT(std::vector<std::string>(calls.begin() + before,
+                                       calls.begin() + marks_[0]),
+              ElementsAre(a, b, c));
+  EXPECT_THAT(std::vector<std::string>(calls.begin() + marks_[0], calls.end()),
+              ElementsAre(b, b, b));
+  // Once the folder is free the next run takes it.
+  env_.FailPath(FaultOp::kRemoveAll, b, OkStatus(), 0);
+  ASSERT_OK_AND_ASSIGN(GcReport again, RunGc(*sn_, Opts()));
+  EXPECT_EQ(again.trash_removed, 1);
+  EXPECT_EQ(again.reclaimed_bytes, sb.size);
+  EXPECT_THAT(again.failed, IsEmpty());
+  EXPECT_FALSE(env_.Exists(b));
+}
+
+TEST_F(GcFaultTest, PermissionDeniedTwiceThenGone) {
+  std::string a = Entry("5", "trash");
+  env_.FailPath(FaultOp::kRemoveAll, a, ErrnoError("unlink", EPERM, a), 2);
+  ASSERT_OK_AND_ASSIGN(GcReport r, RunGc(*sn_, Opts()));
+  EXPECT_EQ(r.trash_removed, 1);
+  EXPECT_THAT(r.failed, IsEmpty());
+  EXPECT_EQ(sleeps_.size(), 2u);
+  EXPECT_FALSE(env_.Exists(a));
+}
+
+TEST_F(GcFaultTest, OrphansGoThroughTheSameRetries) {
+  std::string a = Entry("x", "orphans"), b = Entry("y", "orphans");
+  env_.FailPath(FaultOp::kRemoveAll, a, ErrnoError("rmdir", EBUSY, a), -1);
+  GcOptions o = Opts();
+  o.orphans = true;
+  ASSERT_OK_AND_ASSIGN(GcReport r, RunGc(*sn_, o));
+  EXPECT_THAT(r.orphans_removed, ElementsAre("y"));
+  ASSERT_EQ(r.failed.size(), 1u);
+  EXPECT_THAT(r.failed[0], ::testing::StartsWith("orphans/x: rmdir " + a));
+  EXPECT_EQ(sleeps_.size(), 3u);
+  EXPECT_TRUE(env_.Exists(a));
+  EXPECT_FALSE(env_.Exists(b));
 }
 
 // An entry that cannot be deleted (an immutable file: even root cannot

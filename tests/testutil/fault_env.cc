@@ -66,10 +66,34 @@ int64_t FaultEnv::calls(FaultOp op) const {
   return calls_[static_cast<size_t>(op)];
 }
 
+void FaultEnv::FailPath(FaultOp op, const std::string& path, Status s,
+                        int times) {
+  std::lock_guard lock(mu_);
+  if (times == 0) {
+    path_faults_.erase({op, path});
+  } else {
+    path_faults_[{op, path}] = {std::move(s), times};
+  }
+}
+
+std::vector<std::string> FaultEnv::paths(FaultOp op) const {
+  std::lock_guard lock(mu_);
+  return paths_[static_cast<size_t>(op)];
+}
+
 Status FaultEnv::Hit(FaultOp op, const std::string& path) {
   std::lock_guard lock(mu_);
   calls_[static_cast<size_t>(op)]++;
   calls_[static_cast<size_t>(FaultOp::kAny)]++;
+  paths_[static_cast<size_t>(op)].push_back(path);
+  paths_[static_cast<size_t>(FaultOp::kAny)].push_back(path);
+  if (auto it = path_faults_.find({op, path}); it != path_faults_.end()) {
+    Status s = it->second.first;
+    if (it->second.second > 0 && --it->second.second == 0) {
+      path_faults_.erase(it);
+    }
+    return s;
+  }
   if (remaining_ == 0) return OkStatus();
   if (armed_op_ != FaultOp::kAny && armed_op_ != op) return OkStatus();
   if (--remaining_ > 0) return OkStatus();

@@ -5,7 +5,9 @@
 // errno such as ENOSPC, EIO, EBUSY or EPERM, as the OS would report it
 // (base::ErrnoError). The fault fires once; later calls go through. Tests
 // use it to drive every mutating path of the snapshotter through an error
-// at each step and then check the store is still whole.
+// at each step and then check the store is still whole. FailPath adds
+// lasting faults on one path (a folder that stays busy or protected), and
+// every call's path is recorded, for tests of retry and back-off.
 //
 // Thread-safety: all methods are safe to call concurrently.
 
@@ -14,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +64,15 @@ class FaultEnv final : public base::Env {
   // Calls of "op" since construction (kAny: all failable calls).
   int64_t calls(FaultOp op) const;
 
+  // Makes the next "times" calls of "op" (not kAny) on exactly "path" fail
+  // with "s" (times < 0: every call), independently of FailNth; e.g.
+  // FailPath(kRemoveAll, p, ErrnoError("unlink", EBUSY, p), -1) for a
+  // folder that stays in use. times == 0 clears the fault.
+  void FailPath(FaultOp op, const std::string& path, Status s, int times);
+  // The path of every call of "op" (kAny: of every failable call), in
+  // order.
+  std::vector<std::string> paths(FaultOp op) const;
+
   Status CreateDir(const std::string& path) override;
   Status Chmod(const std::string& path, uint32_t mode) override;
   Status CreateDirs(const std::string& path) override;
@@ -88,12 +100,16 @@ class FaultEnv final : public base::Env {
 
   base::Env* target_;
   mutable std::mutex mu_;
-  std::array<int64_t, kNumFaultOps> calls_{};  // GUARDED_BY(mu_)
-  FaultOp armed_op_ = FaultOp::kAny;           // GUARDED_BY(mu_)
-  int remaining_ = 0;                          // GUARDED_BY(mu_)
-  int err_ = 0;                                // GUARDED_BY(mu_)
-  bool fired_ = false;                         // GUARDED_BY(mu_)
-  std::string fired_what_;                     // GUARDED_BY(mu_)
+  std::array<int64_t, kNumFaultOps> calls_{};                 // GUARDED_BY(mu_)
+  FaultOp armed_op_ = FaultOp::kAny;                          // GUARDED_BY(mu_)
+  int remaining_ = 0;                                         // GUARDED_BY(mu_)
+  int err_ = 0;                                               // GUARDED_BY(mu_)
+  bool fired_ = false;                                        // GUARDED_BY(mu_)
+  std::string fired_what_;                                    // GUARDED_BY(mu_)
+  std::array<std::vector<std::string>, kNumFaultOps> paths_;  // GUARDED_BY
+  // (op, path) -> (error, calls left to fail; < 0: all).  GUARDED_BY(mu_)
+  std::map<std::pair<FaultOp, std::string>, std::pair<Status, int>>
+      path_faults_;
 };
 
 }  // namespace winsnap::testing

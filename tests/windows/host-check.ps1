@@ -11,7 +11,10 @@ param(
   [string]$Root = "C:\ProgramData\winsnap-check",
   [string]$Image = "mcr.microsoft.com/windows/nanoserver:ltsc2022",
   [string]$Snapctl = "snapctl.exe",
-  [string]$OciArchive = ""
+  [string]$OciArchive = "",
+  # Opt-in: a containerd windows snapshotter root for the reclaim check (7);
+  # reclaim deletes every rm-* folder there, not only the planted one.
+  [string]$ContainerdRoot = ""
 )
 $ErrorActionPreference = "Stop"
 $failed = 0
@@ -111,6 +114,27 @@ $squat = New-Object System.IO.Pipes.NamedPipeServerStream($pipe, "InOut", 1)
 $out = & $Snapctl --root $Root serve --address "\\.\pipe\$pipe" 2>&1
 Report "serve refuses a pipe name someone else holds" ($LASTEXITCODE -ne 0 -and ($out -join " ") -match "already") "exit=$LASTEXITCODE output=$out"
 $squat.Dispose()
+
+
+# 7. reclaim on a containerd root (issue 15): a planted rm-* layer folder
+#    with a file held open without FILE_SHARE_DELETE is retried, reported
+#    (exit 1, sharing violation) and kept; freed once the handle is closed.
+#    The DeactivateLayer/DestroyLayer fallback runs here with vmcompute.dll.
+if ($ContainerdRoot -eq "") {
+  Write-Host "SKIP reclaim (pass -ContainerdRoot to run it)"
+} else {
+  $rm = Join-Path $ContainerdRoot "snapshots\rm-winsnap-check"
+  New-Item -ItemType Directory -Force "$rm\Files" | Out-Null
+  Set-Content "$rm\Files\in-use.log" "x"
+  $fs = [System.IO.File]::Open("$rm\Files\in-use.log", "Open", "ReadWrite", "ReadWrite")
+  $out = & $Snapctl reclaim --from-containerd $ContainerdRoot 2>&1
+  $code = $LASTEXITCODE
+  Report "reclaim keeps and reports a folder in use" ($code -eq 1 -and (Test-Path $rm) -and (($out -join "`n") -match "rm-winsnap-check")) "exit=$code output=$out"
+  $fs.Close()
+  & $Snapctl reclaim --from-containerd $ContainerdRoot | Out-Null
+  Report "reclaim frees it once the handle is closed" (-not (Test-Path $rm)) "$rm still exists"
+}
+
 
 if ($failed -gt 0) { exit 1 }
 exit 0
