@@ -103,6 +103,91 @@ std::string GoJsonQuote(std::string_view s) {
   return out;
 }
 
+namespace {
+
+void AppendIndent(std::string* out, int depth) {
+  out->push_back('\n');
+  out->append(static_cast<size_t>(depth) * 4, ' ');
+}
+
+// Appends the Go encoding of j; indent < 0 means compact.
+template <typename Json>
+void AppendGo(const Json& j, int indent, std::string* out) {
+  const bool pretty = indent >= 0;
+  switch (j.type()) {
+    case Json::value_t::object: {
+      if (j.empty()) {
+        out->append("{}");
+        return;
+      }
+      out->push_back('{');
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out->push_back(',');
+        first = false;
+        if (pretty) AppendIndent(out, indent + 1);
+        out->append(GoJsonQuote(it.key()));
+        out->append(pretty ? ": " : ":");
+        AppendGo(it.value(), pretty ? indent + 1 : -1, out);
+      }
+      if (pretty) AppendIndent(out, indent);
+      out->push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      if (j.empty()) {
+        out->append("[]");
+        return;
+      }
+      out->push_back('[');
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out->push_back(',');
+        first = false;
+        if (pretty) AppendIndent(out, indent + 1);
+        AppendGo(v, pretty ? indent + 1 : -1, out);
+      }
+      if (pretty) AppendIndent(out, indent);
+      out->push_back(']');
+      return;
+    }
+    case Json::value_t::string:
+      out->append(GoJsonQuote(j.template get_ref<const std::string&>()));
+      return;
+    default:
+      // null, booleans and numbers: nlohmann's spelling is Go's for
+      // integers; dump never throws for non-strings.
+      out->append(j.dump());
+      return;
+  }
+}
+
+}  // namespace
+
+std::string GoMarshal(const nlohmann::json& j) {
+  std::string out;
+  AppendGo(j, -1, &out);
+  return out;
+}
+
+std::string GoMarshal(const nlohmann::ordered_json& j) {
+  std::string out;
+  AppendGo(j, -1, &out);
+  return out;
+}
+
+std::string GoMarshalIndent(const nlohmann::json& j) {
+  std::string out;
+  AppendGo(j, 0, &out);
+  return out;
+}
+
+std::string GoMarshalIndent(const nlohmann::ordered_json& j) {
+  std::string out;
+  AppendGo(j, 0, &out);
+  return out;
+}
+
 std::string GoJsonStringArray(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {

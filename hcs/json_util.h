@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/gojson.h"
 #include "base/status.h"
 
 namespace winsnap::hcs::json_util {
@@ -183,19 +184,14 @@ void RequiredField(const json& obj, std::string_view key, T& out) {
   Field(obj, key, out);
 }
 
-// ---- Writers with Go's omitempty semantics: "", 0, false, empty arrays and
-// maps and absent optionals are left out; present optionals are written even
-// when their own fields are all empty (Go pointers to structs).
+// ---- Writers with Go's omitempty semantics (base::GoIsEmptyValue): "", 0,
+// false, empty arrays and maps and absent optionals are left out; present
+// optionals are written even when their own fields are all empty (Go
+// pointers to structs).
 
 template <typename T>
 void Put(json& j, const char* key, const T& v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    if (v) j[key] = v;
-  } else if constexpr (std::is_arithmetic_v<T>) {
-    if (v != 0) j[key] = v;
-  } else {  // strings, arrays, maps
-    if (!v.empty()) j[key] = v;
-  }
+  if (!base::GoIsEmptyValue(v)) j[key] = v;
 }
 
 template <typename T>

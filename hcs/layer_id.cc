@@ -2,79 +2,23 @@
 
 #include "hcs/layer_id.h"
 
+#include <openssl/evp.h>
+
+#include <cstdlib>
 #include <cstring>
 
 namespace winsnap::hcs {
 namespace internal {
-namespace {
-
-uint32_t Rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-void Sha1Block(uint32_t h[5], const uint8_t block[64]) {
-  uint32_t w[80];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
-           (uint32_t{block[4 * i + 2]} << 8) | uint32_t{block[4 * i + 3]};
-  }
-  for (int i = 16; i < 80; ++i) {
-    w[i] = Rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-  }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-  for (int i = 0; i < 80; ++i) {
-    uint32_t f, k;
-    if (i < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5A827999;
-    } else if (i < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ED9EBA1;
-    } else if (i < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8F1BBCDC;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xCA62C1D6;
-    }
-    uint32_t t = Rotl(a, 5) + f + e + k + w[i];
-    e = d;
-    d = c;
-    c = Rotl(b, 30);
-    b = a;
-    a = t;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-}
-
-}  // namespace
 
 std::array<uint8_t, 20> Sha1(std::string_view data) {
-  uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  size_t n = data.size();
-  size_t full = n / 64;
-  for (size_t i = 0; i < full; ++i) Sha1Block(h, p + 64 * i);
-  // Padding: 0x80, zeros, then the 64-bit big-endian bit length.
-  uint8_t tail[128] = {};
-  size_t rest = n - 64 * full;
-  std::memcpy(tail, p + 64 * full, rest);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = static_cast<uint64_t>(n) * 8;
-  for (int i = 0; i < 8; ++i) {
-    tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  }
-  Sha1Block(h, tail);
-  if (tail_len == 128) Sha1Block(h, tail + 64);
-  std::array<uint8_t, 20> out;
-  for (int i = 0; i < 5; ++i) {
-    out[4 * i] = static_cast<uint8_t>(h[i] >> 24);
-    out[4 * i + 1] = static_cast<uint8_t>(h[i] >> 16);
-    out[4 * i + 2] = static_cast<uint8_t>(h[i] >> 8);
-    out[4 * i + 3] = static_cast<uint8_t>(h[i]);
+  std::array<uint8_t, 20> out{};
+  unsigned int len = 0;
+  // With the built-in provider EVP_Digest fails only when OpenSSL cannot
+  // allocate its context: treat that as operator new treats exhaustion.
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha1(),
+                 nullptr) != 1 ||
+      len != out.size()) {
+    std::abort();
   }
   return out;
 }

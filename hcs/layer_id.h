@@ -74,7 +74,7 @@ extern const Guid kStandInLayerNamespace;
 Guid StandInNameToGuid(std::string_view name);
 
 namespace internal {
-// SHA-1 (FIPS 180-4) of "data". Exposed for tests.
+// SHA-1 (FIPS 180-4) of "data", computed by OpenSSL. Exposed for tests.
 std::array<uint8_t, 20> Sha1(std::string_view data);
 }  // namespace internal
 

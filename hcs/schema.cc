@@ -2,6 +2,7 @@
 
 #include "hcs/schema.h"
 
+#include "base/gojson.h"
 #include "hcs/json_util.h"
 
 namespace winsnap::hcs::schema {
@@ -192,12 +193,14 @@ WINSNAP_HCS_FIELDS_JSON(Properties)
 WINSNAP_HCS_FIELDS_JSON(ProcessStatus)
 #undef WINSNAP_HCS_FIELDS_JSON
 
-std::string ToJsonString(const ComputeSystem& doc) { return json(doc).dump(); }
+std::string ToJsonString(const ComputeSystem& doc) {
+  return base::GoMarshal(json(doc));
+}
 std::string ToJsonString(const ProcessParameters& params) {
-  return json(params).dump();
+  return base::GoMarshal(json(params));
 }
 std::string ToJsonString(const PropertyQuery& query) {
-  return json(query).dump();
+  return base::GoMarshal(json(query));
 }
 
 namespace {

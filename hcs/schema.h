@@ -232,7 +232,8 @@ WINSNAP_HCS_SCHEMA_JSON(Properties)
 WINSNAP_HCS_SCHEMA_JSON(ProcessStatus)
 #undef WINSNAP_HCS_SCHEMA_JSON
 
-// Compact JSON text of a document, as handed to the HCS APIs.
+// Compact JSON text of a document, as handed to the HCS APIs: what Go's
+// json.Marshal writes (base::GoMarshal; never throws on invalid UTF-8).
 std::string ToJsonString(const ComputeSystem& doc);
 std::string ToJsonString(const ProcessParameters& params);
 std::string ToJsonString(const PropertyQuery& query);

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format-14 git ca-certificates
+  clang-14 clang-tidy-14
   # libraries
   libboost-dev liblmdb-dev lmdb-utils nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libarchive-dev libzstd-dev zlib1g-dev libisal-dev

@@ -60,6 +60,33 @@ tests_in_targets() {
   done
 }
 
+# clang-tidy-14 (.clang-tidy) on the .cc files changed against origin/main,
+# or against HEAD~1 where there is no origin/main, with build/debug's
+# compile_commands.json (run after the gcc build). Nothing to do, nothing
+# run: cheap when nothing changed.
+tidy_changed() {
+  local base files=()
+  if git rev-parse -q --verify origin/main >/dev/null; then
+    base=$(git merge-base HEAD origin/main)
+  elif git rev-parse -q --verify HEAD~1 >/dev/null; then
+    base=HEAD~1
+  else
+    echo "no base commit to compare against; nothing to check"
+    return 0
+  fi
+  mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- '*.cc' |
+    while read -r f; do
+      grep -q "\"file\": \"$(pwd)/$f\"" build/debug/compile_commands.json && echo "$f"
+    done)
+  if [ ${#files[@]} -eq 0 ]; then
+    echo "no changed .cc file in build/debug/compile_commands.json"
+    return 0
+  fi
+  echo "checking ${#files[@]} file(s) changed since $base"
+  printf '%s\n' "${files[@]}" | xargs -P"$jobs" -n1 clang-tidy-14 -p build/debug --quiet \
+    --warnings-as-errors='*'
+}
+
 run_suite() {  # <preset>
   cmake --preset "$1" >/dev/null
   cmake --build "build/${1#linux-}" -j"$jobs"
@@ -97,6 +124,7 @@ stage "install-deps" ./scripts/install-deps.sh
 stage "clang-format check" format_check
 stage "every *_test.cc is in a test target" tests_in_targets
 stage "gcc -Werror build + gzip tests (linux-debug)" debug_suite
+stage "clang-tidy on changed files" tidy_changed
 stage "all tests, ASan + UBSan, -Werror (linux-asan)" asan_suite
 if [ -x .ci/cross-windows.sh ]; then
   stage "mingw-w64 cross-compile of the Windows backend" .ci/cross-windows.sh

@@ -12,72 +12,8 @@
 
 namespace winsnap::tools {
 
-namespace {
-
-void AppendIndent(std::string* out, int depth) {
-  out->push_back('\n');
-  out->append(static_cast<size_t>(depth) * 4, ' ');
-}
-
-void AppendGo(const nlohmann::ordered_json& j, int depth, std::string* out) {
-  switch (j.type()) {
-    case nlohmann::ordered_json::value_t::object: {
-      if (j.empty()) {
-        out->append("{}");
-        return;
-      }
-      out->push_back('{');
-      bool first = true;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendIndent(out, depth + 1);
-        out->append(base::GoJsonQuote(it.key()));
-        out->append(": ");
-        AppendGo(it.value(), depth + 1, out);
-      }
-      AppendIndent(out, depth);
-      out->push_back('}');
-      return;
-    }
-    case nlohmann::ordered_json::value_t::array: {
-      if (j.empty()) {
-        out->append("[]");
-        return;
-      }
-      out->push_back('[');
-      bool first = true;
-      for (const auto& v : j) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendIndent(out, depth + 1);
-        AppendGo(v, depth + 1, out);
-      }
-      AppendIndent(out, depth);
-      out->push_back(']');
-      return;
-    }
-    case nlohmann::ordered_json::value_t::string:
-      out->append(base::GoJsonQuote(j.get_ref<const std::string&>()));
-      return;
-    default:
-      // null, booleans and numbers: nlohmann's spelling is Go's for every
-      // value snapctl prints (integers); dump never throws for non-strings.
-      out->append(j.dump());
-      return;
-  }
-}
-
-}  // namespace
-
-std::string GoMarshalIndent(const nlohmann::ordered_json& j) {
-  std::string out;
-  AppendGo(j, 0, &out);
-  return out;
-}
-
 void PrintJson(const nlohmann::ordered_json& j) {
-  std::cout << GoMarshalIndent(j) << "\n";
+  std::cout << base::GoMarshalIndent(j) << "\n";
 }
 
 std::string GoIndentMounts(const std::vector<snapshotter::Mount>& mounts) {
@@ -93,7 +29,7 @@ std::string GoIndentMounts(const std::vector<snapshotter::Mount>& mounts) {
                                      : nlohmann::ordered_json(m.options);
     arr.push_back(std::move(o));
   }
-  return GoMarshalIndent(arr);
+  return base::GoMarshalIndent(arr);
 }
 
 std::string Table(const std::vector<std::vector<std::string>>& rows) {

@@ -16,21 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/gojson.h"
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::tools {
 
-// json.MarshalIndent(v, "", "    ") of the value j describes: objects keep
-// j's key order (give struct fields in Go's declaration order; std::map
-// labels arrive sorted, as Go sorts map keys), strings are escaped by
-// base::GoJsonQuote (HTML-safe \u003c \u003e \u0026, invalid UTF-8 as
-// \ufffd), empty arrays and objects print as [] and {}. Integers, booleans
-// and null print as Go prints them; floating-point numbers are not used by
-// snapctl and print in nlohmann's notation. No trailing newline. Never
-// throws, whatever bytes the strings hold.
-std::string GoMarshalIndent(const nlohmann::ordered_json& j);
-
-// Writes GoMarshalIndent(j) and a newline to stdout, as ctr's
+// Writes base::GoMarshalIndent(j) and a newline to stdout, as ctr's
 // commands.PrintAsJSON does.
 void PrintJson(const nlohmann::ordered_json& j);
 

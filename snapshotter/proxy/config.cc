@@ -2,9 +2,9 @@
 
 #include "snapshotter/proxy/config.h"
 
+#include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -157,228 +157,46 @@ StatusOr<ServeConfig> ParseJson(std::string_view text) {
   return cfg;
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+std::string Where(const toml::source_position& at) {
+  return "line " + std::to_string(at.line) + ", column " +
+         std::to_string(at.column) + ": ";
 }
 
-// Cursor over one TOML line.
-class LineParser {
- public:
-  explicit LineParser(std::string_view line) : s_(line) {}
-
-  void SkipSpace() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t')) ++i_;
-  }
-  bool AtEnd() const { return i_ >= s_.size(); }
-  char Peek() const { return s_[i_]; }
-  // True if only blanks and an optional comment remain.
-  bool RestIsBlank() {
-    SkipSpace();
-    return AtEnd() || Peek() == '#';
-  }
-
-  StatusOr<std::string> Key() {
-    size_t start = i_;
-    while (i_ < s_.size() &&
-           (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
-            s_[i_] == '-')) {
-      ++i_;
-    }
-    if (i_ == start) {
-      if (!AtEnd() && Peek() == '[') {
-        return InvalidArgumentError(
-            "tables ([...]) are not supported; put keys at the top level");
-      }
-      return InvalidArgumentError("expected a key");
-    }
-    std::string key(s_.substr(start, i_ - start));
-    SkipSpace();
-    if (!AtEnd() && Peek() == '.') {
-      return InvalidArgumentError("dotted keys are not supported");
-    }
-    return key;
-  }
-
-  Status Expect(char c) {
-    SkipSpace();
-    if (AtEnd() || Peek() != c) {
-      return InvalidArgumentError(std::string("expected '") + c + "'");
-    }
-    ++i_;
-    return OkStatus();
-  }
-
-  StatusOr<Value> ParseValue() {
-    SkipSpace();
-    if (AtEnd()) return InvalidArgumentError("missing value");
-    char c = Peek();
-    if (c == '"') return BasicString();
-    if (c == '\'') return LiteralString();
-    if (c == '[' || c == '{') {
-      return InvalidArgumentError("arrays and inline tables are not supported");
-    }
-    size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != ' ' && s_[i_] != '\t' && s_[i_] != '#')
-      ++i_;
-    std::string_view word = s_.substr(start, i_ - start);
-    if (word == "true") return Value(true);
-    if (word == "false") return Value(false);
-    return Integer(word);
-  }
-
- private:
-  StatusOr<Value> Integer(std::string_view word) {
-    std::string digits;
-    size_t j = 0;
-    bool neg = false;
-    if (j < word.size() && (word[j] == '+' || word[j] == '-')) {
-      neg = word[j] == '-';
-      ++j;
-    }
-    char prev = '_';
-    for (; j < word.size(); ++j) {
-      char d = word[j];
-      if (d == '_' && prev != '_') {
-        prev = d;
-        continue;
-      }
-      if (d < '0' || d > '9') {
-        return InvalidArgumentError(
-            "unsupported value \"" + std::string(word) +
-            "\" (want a quoted string, an integer, true or false)");
-      }
-      digits.push_back(d);
-      prev = d;
-    }
-    if (digits.empty() || prev == '_' || digits.size() > 18) {
-      return InvalidArgumentError("bad integer \"" + std::string(word) + "\"");
-    }
-    int64_t n = std::stoll(digits);
-    return Value(neg ? -n : n);
-  }
-
-  StatusOr<Value> BasicString() {
-    ++i_;  // opening quote
-    std::string out;
-    while (i_ < s_.size()) {
-      char c = s_[i_++];
-      if (c == '"') return Value(std::move(out));
-      if (c != '\\') {
-        out.push_back(c);
-        continue;
-      }
-      if (i_ >= s_.size()) break;
-      char e = s_[i_++];
-      switch (e) {
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'u':
-        case 'U': {
-          size_t n = e == 'u' ? 4 : 8;
-          if (i_ + n > s_.size())
-            return InvalidArgumentError("short \\u escape");
-          uint32_t cp = 0;
-          for (size_t k = 0; k < n; ++k) {
-            char h = s_[i_++];
-            int v = std::isdigit(static_cast<unsigned char>(h)) ? h - '0'
-                    : (h >= 'a' && h <= 'f')                    ? h - 'a' + 10
-                    : (h >= 'A' && h <= 'F')                    ? h - 'A' + 10
-                                                                : -1;
-            if (v < 0) return InvalidArgumentError("bad \\u escape");
-            cp = cp * 16 + static_cast<uint32_t>(v);
-          }
-          if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return InvalidArgumentError("\\u escape is not a scalar value");
-          AppendUtf8(cp, &out);
-          break;
-        }
-        default:
-          return InvalidArgumentError(std::string("unknown escape \\") + e);
-      }
-    }
-    return InvalidArgumentError("unterminated string");
-  }
-
-  StatusOr<Value> LiteralString() {
-    ++i_;
-    size_t end = s_.find('\'', i_);
-    if (end == std::string_view::npos)
-      return InvalidArgumentError("unterminated string");
-    std::string out(s_.substr(i_, end - i_));
-    i_ = end + 1;
-    return Value(std::move(out));
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
+// toml++ parses the whole TOML 1.0 language (tables, dotted keys, every
+// string and integer form); this maps its document onto the flat key set.
+// Its parse_error exception stays inside this function.
 StatusOr<ServeConfig> ParseToml(std::string_view text) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError(Where(e.source().begin) +
+                                std::string(e.description()));
+  }
   ServeConfig cfg;
-  std::set<std::string> seen;
-  size_t pos = 0;
-  for (int n = 1; pos <= text.size(); ++n) {
-    size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(
-        pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string where = "line " + std::to_string(n) + ": ";
-    auto fail = [&](const Status& s) {
-      return InvalidArgumentError(where + std::string(s.message()));
-    };
-    LineParser p(line);
-    if (p.RestIsBlank()) continue;
-    auto key = p.Key();
-    if (!key.ok()) return fail(key.status());
-    const KeySpec* spec = FindKey(*key);
+  for (const auto& [key, node] : doc) {
+    // A key's own position is where the error points (the value's for a
+    // table opened by a header, which has none).
+    const toml::source_position at =
+        key.source().begin ? key.source().begin : node.source().begin;
+    std::string name(key.str());
+    const KeySpec* spec = FindKey(name);
     if (!spec) {
-      return InvalidArgumentError(where + "unknown key \"" + *key +
+      return InvalidArgumentError(Where(at) + "unknown key \"" + name +
                                   "\" (known: " + KnownKeys() + ")");
     }
-    if (!seen.insert(*key).second) {
-      return InvalidArgumentError(where + "duplicate key \"" + *key + "\"");
+    Value val;
+    if (auto s = node.value_exact<std::string>()) {
+      val = std::move(*s);
+    } else if (auto i = node.value_exact<int64_t>()) {
+      val = *i;
+    } else if (auto b = node.value_exact<bool>()) {
+      val = *b;
+    } else {
+      return InvalidArgumentError(Where(at) + "\"" + name + "\" must be " +
+                                  TypeName(spec->type));
     }
-    if (Status s = p.Expect('='); !s.ok()) return fail(s);
-    auto value = p.ParseValue();
-    if (!value.ok()) return fail(value.status());
-    if (!p.RestIsBlank()) {
-      return InvalidArgumentError(where + "unexpected text after the value");
-    }
-    WINSNAP_RETURN_IF_ERROR(Assign(*spec, *value, where, &cfg));
+    WINSNAP_RETURN_IF_ERROR(Assign(*spec, val, Where(at), &cfg));
   }
   return cfg;
 }

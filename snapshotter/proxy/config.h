@@ -3,11 +3,10 @@
 // ServeConfig: the settings file of `snapctl serve` (docs/service.md). Two
 // syntaxes are accepted, chosen by the first non-blank character:
 //   - JSON: one object, e.g. {"root": "/var/lib/winsnap", "threads": 8}.
-//   - A TOML subset: `key = value` lines, where value is a basic string
-//     ("..." with \" \\ \n \t \uXXXX escapes), a literal string ('...'),
-//     an integer or true/false; '#' starts a comment; blank lines are
-//     ignored. Tables ([x]), arrays, inline tables and dotted keys are not
-//     part of the subset and are rejected, naming the line.
+//   - TOML 1.0 (parsed by toml++), e.g. root = "/var/lib/winsnap". Every
+//     TOML form of a string, integer or boolean is accepted; the keys are
+//     top-level keys (a table, dotted key or array is an unknown key or a
+//     value of the wrong type).
 // Unknown keys and duplicate keys are errors (a typo must not be ignored
 // silently). Each key is optional; flags given on the command line override
 // whatever the file sets.
@@ -40,10 +39,10 @@ struct ServeConfig {
   friend bool operator==(const ServeConfig&, const ServeConfig&) = default;
 };
 
-// Parses a config file's text. Returns InvalidArgument with "line N: ..."
-// (TOML) or the key name (JSON) for bad syntax, an unknown or duplicate key,
-// a value of the wrong type, or a value out of range (mount_type,
-// log_format, threads, gc_interval). Nothing is returned on error.
+// Parses a config file's text. Returns InvalidArgument with
+// "line N, column M: ..." (TOML) or the key name (JSON) for bad syntax, an
+// unknown or duplicate key, a value of the wrong type, or a value out of range
+// (mount_type, log_format, threads, gc_interval). Nothing is returned on error.
 StatusOr<ServeConfig> ParseServeConfig(std::string_view text);
 
 }  // namespace winsnap::proxy

@@ -16,6 +16,16 @@
 // so a client trickling bytes is cut off), its header is at most
 // kMetricsMaxHeaderBytes, and the connection is closed after each answer.
 //
+// Why not prometheus-cpp (issue 13): Debian ships its core library
+// (prometheus-cpp-dev), but this file is part of winsnap_proxy_core, which
+// the Windows service needs for its named-pipe transport, and the cached
+// mingw-w64 prefix has no prometheus-cpp, so it would have to be
+// cross-built there as well; its registry would replace only the counters,
+// one histogram per method and the text rendering here (under 200 lines,
+// tested against the exposition format), while the scrape server stays
+// ours. One more cross-built library costs more than it saves, so the
+// format stays hand-written until the prefix gains prometheus-cpp.
+//
 // Thread-safety: RpcMetrics methods may be called from any thread.
 // MetricsServer runs its own thread (render() is called there); Start/Stop
 // from one owner thread.

@@ -32,52 +32,6 @@ TEST(OutputTest, MountsAsCtrPrintsThem) {
   EXPECT_EQ(GoIndentMounts({}), "[]");
 }
 
-// Expected texts are what Go 1.19's json.MarshalIndent(v, "", "    ") prints
-// for the equivalent Go values.
-TEST(OutputTest, GoMarshalIndentMatchesGo) {
-  using oj = nlohmann::ordered_json;
-  oj info;
-  info["Kind"] = "Active";
-  info["Name"] = "a<b>&c";
-  info["Labels"] = std::map<std::string, std::string>{{"z", "1"}, {"a", ""}};
-  info["Id"] = 7;
-  info["Empty"] = oj::array();
-  info["Obj"] = oj::object();
-  info["Null"] = nullptr;
-  info["Flag"] = false;
-  info["Neg"] = -3;
-  EXPECT_EQ(GoMarshalIndent(info), R"({
-    "Kind": "Active",
-    "Name": "a\u003cb\u003e\u0026c",
-    "Labels": {
-        "a": "",
-        "z": "1"
-    },
-    "Id": 7,
-    "Empty": [],
-    "Obj": {},
-    "Null": null,
-    "Flag": false,
-    "Neg": -3
-})");
-  EXPECT_EQ(GoMarshalIndent(oj::array({oj::array({1, 2}), "x"})), R"([
-    [
-        1,
-        2
-    ],
-    "x"
-])");
-  EXPECT_EQ(GoMarshalIndent(oj("line\nbreak\t\x01\"q\"\\")),
-            R"("line\nbreak\t\u0001\"q\"\\")");
-  // Go replaces invalid UTF-8 with U+FFFD and keeps valid UTF-8 as is; it
-  // escapes U+2028. nlohmann's dump would throw on the first string.
-  EXPECT_EQ(GoMarshalIndent(oj("bad\xff")), R"("bad\ufffd")");
-  EXPECT_EQ(GoMarshalIndent(oj("caf\xc3\xa9 \xe2\x80\xa8")),
-            "\"caf\xc3\xa9 \\u2028\"");
-  EXPECT_EQ(GoMarshalIndent(oj::object({{"k", "\xff"}})),
-            "{\n    \"k\": \"\\ufffd\"\n}");
-}
-
 TEST(OutputTest, MountsWithoutOptionsMarshalNull) {
   snapshotter::Mount m{"bind", "/a&b", "", {}};
   EXPECT_EQ(GoIndentMounts({m}), R"([

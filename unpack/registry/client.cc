@@ -178,7 +178,7 @@ Status Client::AddAuthorization(const Url& url, const std::string& scope,
   const std::string key = authority + "\n" + scope;
   HostAuth auth;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     auto it = host_auth_.find(authority);
     if (it == host_auth_.end()) return OkStatus();  // no challenge seen yet
     auth = it->second;
@@ -206,7 +206,7 @@ Status Client::AddAuthorization(const Url& url, const std::string& scope,
   WINSNAP_ASSIGN_OR_RETURN(CachedToken token,
                            FetchToken(auth, scope, authority));
   request->headers.emplace_back("Authorization", "Bearer " + token.token);
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   tokens_[key] = std::move(token);
   return OkStatus();
 }
@@ -240,7 +240,7 @@ Status Client::HandleChallenge(const Url& url, HttpResponse& response,
     if (scopes.empty()) scopes = scope;
     WINSNAP_ASSIGN_OR_RETURN(CachedToken token,
                              FetchToken(auth, scopes, authority));
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     host_auth_[authority] = auth;
     tokens_[key] = std::move(token);
     return OkStatus();
@@ -252,7 +252,7 @@ Status Client::HandleChallenge(const Url& url, HttpResponse& response,
                         " requires basic authentication and no credentials "
                         "were found (docker config.json \"auths\")");
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     host_auth_[authority] = HostAuth{"basic", "", ""};
     return OkStatus();
   }

@@ -33,12 +33,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "unpack/registry/auth.h"
 #include "unpack/registry/blob_sink.h"
 #include "unpack/registry/http.h"
@@ -212,10 +212,11 @@ class Client {
   const std::unique_ptr<HttpTransport> transport_;
   const DockerConfig docker_config_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, HostAuth> host_auth_;  // GUARDED_BY(mu_) by authority
-  // GUARDED_BY(mu_); key: authority + "\n" + scope.
-  std::map<std::string, CachedToken> tokens_;
+  mutable base::Mutex mu_;
+  // By authority.
+  std::map<std::string, HostAuth> host_auth_ GUARDED_BY(mu_);
+  // Key: authority + "\n" + scope.
+  std::map<std::string, CachedToken> tokens_ GUARDED_BY(mu_);
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> token_fetches_{0};

@@ -102,30 +102,12 @@ std::string Sha256Digest(std::string_view data) {
 }
 
 std::string Base64Encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  size_t i = 0;
-  auto byte = [&](size_t k) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(data[k]));
-  };
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int s = 18; s >= 0; s -= 6)
-      out.push_back(kBase64Alphabet[(v >> s) & 63]);
-  }
-  size_t rest = data.size() - i;
-  if (rest == 1) {
-    uint32_t v = byte(i) << 16;
-    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out += "==";
-  } else if (rest == 2) {
-    uint32_t v = byte(i) << 16 | byte(i + 1) << 8;
-    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out += "=";
-  }
+  // EVP_EncodeBlock writes 4 bytes per started 3 and a NUL.
+  std::string out((data.size() + 2) / 3 * 4 + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 
@@ -134,24 +116,24 @@ StatusOr<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 == 1) {
     return InvalidArgumentError("invalid base64: bad length");
   }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    size_t v = kBase64Alphabet.find(c);
-    if (v == std::string_view::npos) {
-      return InvalidArgumentError("invalid base64: unexpected character");
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
+  // EVP_DecodeBlock skips leading and trailing blanks, which this codec
+  // refuses, and wants whole padded quads.
+  if (text.find_first_not_of(kBase64Alphabet) != std::string_view::npos) {
+    return InvalidArgumentError("invalid base64: unexpected character");
   }
-  // Leftover bits must be zero padding (canonical encoding).
-  if ((acc & ((1u << bits) - 1)) != 0) {
+  std::string padded(text);
+  size_t pad = (4 - padded.size() % 4) % 4;
+  padded.append(pad, '=');
+  std::string out(padded.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(padded.data()),
+                          static_cast<int>(padded.size()));
+  if (n < 0) return InvalidArgumentError("invalid base64: EVP_DecodeBlock");
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  out.resize(static_cast<size_t>(n) - pad);
+  // Only the canonical encoding (zero padding bits) is accepted: it is the
+  // one that encodes back to the same text.
+  if (Base64Encode(out) != padded) {
     return InvalidArgumentError("invalid base64: non-zero padding bits");
   }
   return out;

@@ -23,7 +23,8 @@
 #include <cctype>
 #include <limits>
 #include <map>
-#include <mutex>
+
+#include "base/thread_annotations.h"
 
 namespace winsnap::registry {
 namespace {
@@ -94,7 +95,7 @@ class Pool {
   explicit Pool(size_t max_idle) : max_idle_(max_idle) {}
 
   std::unique_ptr<Connection> Take(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     auto it = idle_.find(key);
     if (it == idle_.end()) return nullptr;
     std::unique_ptr<Connection> c = std::move(it->second);
@@ -103,7 +104,7 @@ class Pool {
   }
 
   void Put(std::unique_ptr<Connection> c) {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (idle_.size() >= max_idle_) return;  // closes c
     std::string key = c->key;
     idle_.emplace(std::move(key), std::move(c));
@@ -111,9 +112,8 @@ class Pool {
 
  private:
   const size_t max_idle_;
-  std::mutex mu_;
-  std::multimap<std::string, std::unique_ptr<Connection>>
-      idle_;  // GUARDED_BY(mu_)
+  base::Mutex mu_;
+  std::multimap<std::string, std::unique_ptr<Connection>> idle_ GUARDED_BY(mu_);
 };
 
 using Parser = http::response_parser<http::buffer_body>;
