@@ -12,6 +12,7 @@
 // Thread-safety: WindowsEnv has no mutable state; a FileLock is used by one
 // thread at a time.
 
+#include <io.h>
 #include <windows.h>
 
 #include <algorithm>
@@ -493,6 +494,9 @@ Env* Env::Default() {
 }
 
 PathStyle NativePathStyle() { return PathStyle::kWindows; }
+
+// base::UniqueFd on Windows owns C runtime descriptors (_open, _wopen).
+void CloseFd(int fd) noexcept { ::_close(fd); }
 
 void CrashProcess() {
   // 137 is what a shell reports for a process killed by SIGKILL.

@@ -51,6 +51,23 @@ class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
+std::string UtcDateTime(int64_t unix_seconds) {
+  namespace chr = std::chrono;
+  chr::sys_seconds t{chr::seconds(unix_seconds)};
+  auto day = chr::floor<chr::days>(t);
+  chr::year_month_day ymd{day};
+  chr::hh_mm_ss hms{t - day};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld",
+                static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()),
+                static_cast<long long>(hms.hours().count()),
+                static_cast<long long>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
+  return buf;
+}
+
 Status InitLogging(std::string_view level, bool json) {
   std::string l(level);
   if (l == "warning") l = "warn";

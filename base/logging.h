@@ -6,6 +6,8 @@
 #ifndef WINSNAP_BASE_LOGGING_H_
 #define WINSNAP_BASE_LOGGING_H_
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -16,6 +18,10 @@ namespace winsnap::base {
 // With json=true each line is one JSON object (structured logs for services).
 // InvalidArgument for an unknown level.
 Status InitLogging(std::string_view level, bool json = false);
+
+// "YYYY-MM-DDTHH:MM:SS" in UTC for seconds since the Unix epoch (negative
+// values are before 1970), from std::chrono: portable, no gmtime_r.
+std::string UtcDateTime(int64_t unix_seconds);
 
 }  // namespace winsnap::base
 

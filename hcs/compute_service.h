@@ -155,6 +155,16 @@ class ComputeSystem {
   virtual void Close() = 0;
 };
 
+// Calls system.CreateProcess. <windows.h> #defines CreateProcess as
+// CreateProcessW, so a file that includes it after this header (spdlog does,
+// in header-only mode) cannot name the method; it calls this instead, whose
+// body was compiled before the macro existed.
+inline StatusOr<std::unique_ptr<Process>> CreateProcessIn(
+    ComputeSystem& system, const schema::ProcessParameters& params,
+    const StdioFds& stdio) {
+  return system.CreateProcess(params, stdio);
+}
+
 // Creates and opens compute systems.
 class ComputeService {
  public:

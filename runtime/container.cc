@@ -2,9 +2,6 @@
 
 #include "runtime/container.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -16,8 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include "base/env.h"
+#include "base/logging.h"
 #include "hcs/document.h"
 #include "hcs/oci.h"
+#include "runtime/detached_stdio.h"
 
 namespace winsnap::runtime {
 namespace {
@@ -30,15 +29,11 @@ constexpr char kInitLog[] = "init.log";
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
 std::string Rfc3339(int64_t ns) {
-  time_t t = static_cast<time_t>(ns / 1000000000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string date = base::UtcDateTime(ns / 1000000000);
   char frac[24];
   std::snprintf(frac, sizeof frac, ".%09lldZ",
                 static_cast<long long>(ns % 1000000000));
-  return std::string(buf) + frac;
+  return date + frac;
 }
 
 // HCS Properties.State ("Created", "Running", "Paused", "Stopped") -> OCI.
@@ -49,25 +44,6 @@ std::string OciStatus(const std::string& hcs_state) {
   });
   return s.empty() ? "unknown" : s;
 }
-
-// Owns a descriptor this file opened.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -368,15 +344,11 @@ StatusOr<int> Runtime::Start(const std::string& id, bool wait,
                            impl_->OpenIn(id, {"created"}, "start", &s));
   WINSNAP_ASSIGN_OR_RETURN(hcs::oci::Spec spec, impl_->LoadSpec(id));
   hcs::StdioFds fds{stdio.in, stdio.out, stdio.err};
-  Fd null_in, log;
+  DetachedStdio detached;
   if (!wait) {
-    null_in.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (null_in.get() < 0) return ErrnoError("open", errno, "/dev/null");
-    std::string log_path = base::JoinPath(s.bundle, kInitLog);
-    log.reset(::open(log_path.c_str(),
-                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (log.get() < 0) return ErrnoError("open", errno, log_path);
-    fds = {null_in.get(), log.get(), log.get()};
+    WINSNAP_ASSIGN_OR_RETURN(
+        detached, OpenDetachedStdio(base::JoinPath(s.bundle, kInitLog)));
+    fds = {detached.null_in.get(), detached.log.get(), detached.log.get()};
   }
   hcs::ProcessStdio want{true, true, !spec.process->terminal};
   WINSNAP_ASSIGN_OR_RETURN(hcs::schema::ProcessParameters params,
@@ -392,7 +364,8 @@ StatusOr<int> Runtime::Start(const std::string& id, bool wait,
   };
   Status started = cs->Start();
   if (!started.ok()) return fail(started);
-  StatusOr<std::unique_ptr<hcs::Process>> proc = cs->CreateProcess(params, fds);
+  StatusOr<std::unique_ptr<hcs::Process>> proc =
+      hcs::CreateProcessIn(*cs, params, fds);
   if (!proc.ok()) return fail(proc.status());
   s.pid = (*proc)->Pid();
   s.status = "running";
@@ -434,7 +407,7 @@ StatusOr<int> Runtime::Exec(const std::string& id,
                            hcs::ProcessDocumentFromOci(p, {true, true, true}));
   WINSNAP_ASSIGN_OR_RETURN(
       std::unique_ptr<hcs::Process> proc,
-      cs->CreateProcess(params, {stdio.in, stdio.out, stdio.err}));
+      hcs::CreateProcessIn(*cs, params, {stdio.in, stdio.out, stdio.err}));
   StatusOr<uint32_t> code = proc->Wait();
   proc->Close();
   cs->Close();

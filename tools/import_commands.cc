@@ -2,8 +2,6 @@
 
 #include "tools/import_commands.h"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -220,6 +218,9 @@ void RunImport(CliContext& ctx, const ImportArgs& args, const char* verb,
   int64_t max_layer_size = 0;
   if (!args.max_layer_size.empty())
     max_layer_size = Check(ParseByteSize(args.max_layer_size));
+  // Before the store is opened: a build that cannot write layers (Windows,
+  // for now) refuses with one line and creates nothing, not even the root.
+  Check(unpack::LayerWritingSupported());
   auto sn = Check(ctx.Open(/*read_only=*/false));
   unpack::Importer importer(sn.get());
   unpack::ImportOptions opts;
@@ -230,7 +231,7 @@ void RunImport(CliContext& ctx, const ImportArgs& args, const char* verb,
   opts.writer.overlay_whiteouts = true;
   opts.writer.limits.max_layer_size = max_layer_size;
   ProgressBars bars;
-  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  const bool tty = StderrIsTerminal();
   if (ctx.json) {
     opts.progress = [](const ImportEvent& ev) {
       std::cout << EventJson(ev).dump() << "\n" << std::flush;

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "base/gojson.h"
+#include "base/logging.h"
 
 namespace winsnap::tools {
 
@@ -60,12 +61,7 @@ std::string Rfc3339Nano(int64_t unix_ns) {
     nanos += 1000000000;
     secs -= 1;
   }
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = buf;
+  std::string out = base::UtcDateTime(secs);
   if (nanos) {
     char frac[16];
     std::snprintf(frac, sizeof frac, ".%09lld", static_cast<long long>(nanos));

@@ -48,6 +48,10 @@ std::string EscapeForTerminal(std::string_view s);
 // usage` prints sizes.
 std::string HumanSize(int64_t bytes);
 
+// True when stderr is a terminal (progress bars) rather than a file or pipe
+// (JSON-lines progress). terminal_posix.cc / terminal_windows.cc.
+bool StderrIsTerminal();
+
 }  // namespace winsnap::tools
 
 #endif  // WINSNAP_TOOLS_OUTPUT_H_

@@ -2,12 +2,9 @@
 
 #include "tools/run_commands.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -18,6 +15,7 @@
 #include "runtime/container.h"
 #include "runtime/spec.h"
 #include "tools/output.h"
+#include "tools/signal_forwarder.h"
 
 namespace winsnap::tools {
 namespace {
@@ -74,81 +72,22 @@ void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
   }
 }
 
-// A handler that does nothing: while `run` waits for its container, a ^C
-// from the terminal reaches the container (same process group) and snapctl
-// stays to clean up. Unlike SIG_IGN, a handler is reset by exec, so the
-// container's processes keep default dispositions.
-void IgnoreSignal(int) {}
-
-// SIGTERM/SIGHUP sent to a waiting `run` are forwarded to the container as
-// `kill ID TERM`: the handler only writes the signal number to a pipe
-// (async-signal-safe); a thread with its own Runtime does the work, so the
-// main thread's Wait returns when the container stops and --rm still runs.
-int g_forward_pipe = -1;  // write end; -1 when no run waits
-void ForwardSignal(int signo) {
-  if (g_forward_pipe >= 0) {
-    char c = static_cast<char>(signo);
-    ssize_t n = ::write(g_forward_pipe, &c, 1);
-    (void)n;
-  }
+// What a terminate request to a waiting `run` does: `kill ID TERM`, with
+// a Runtime of its own (the main thread's is busy waiting).
+std::function<void()> ForwardTerm(const CliContext& ctx,
+                                  const std::string& id) {
+  StatusOr<std::string> abs = ctx.AbsoluteRoot();
+  std::string root = abs.ok() ? *abs : ctx.root;
+  return [root, id] {
+    runtime::RuntimeOptions o;
+    o.root = root;
+    StatusOr<std::unique_ptr<runtime::Runtime>> rt = runtime::Runtime::Open(o);
+    Status s = rt.ok() ? (*rt)->Kill(id, "TERM") : rt.status();
+    if (!s.ok())
+      std::cerr << "snapctl: forwarding a terminate request: " << s.message()
+                << "\n";
+  };
 }
-
-class SignalForwarder {
- public:
-  SignalForwarder(const CliContext& ctx, const std::string& id) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return;
-    read_ = p[0];
-    write_ = p[1];
-    StatusOr<std::string> abs = ctx.AbsoluteRoot();
-    std::string root = abs.ok() ? *abs : ctx.root;
-    thread_ = std::thread([this, root, id] {
-      char c;
-      while (::read(read_, &c, 1) == 1 && c != 0) {
-        runtime::RuntimeOptions o;
-        o.root = root;
-        StatusOr<std::unique_ptr<runtime::Runtime>> rt =
-            runtime::Runtime::Open(o);
-        Status s = rt.ok() ? (*rt)->Kill(id, "TERM") : rt.status();
-        if (!s.ok()) {
-          std::cerr << "snapctl: forwarding signal " << int{c} << ": "
-                    << s.message() << "\n";
-        }
-      }
-    });
-    g_forward_pipe = write_;
-    struct sigaction sa = {};
-    sa.sa_handler = ForwardSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGTERM, &sa, &old_term_);
-    ::sigaction(SIGHUP, &sa, &old_hup_);
-    sa.sa_handler = IgnoreSignal;
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGQUIT, &sa, &old_quit_);
-  }
-  ~SignalForwarder() {
-    if (write_ < 0) return;
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-    ::sigaction(SIGHUP, &old_hup_, nullptr);
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGQUIT, &old_quit_, nullptr);
-    g_forward_pipe = -1;
-    char stop = 0;
-    ssize_t n = ::write(write_, &stop, 1);
-    (void)n;
-    thread_.join();
-    ::close(write_);
-    ::close(read_);
-  }
-  SignalForwarder(const SignalForwarder&) = delete;
-  SignalForwarder& operator=(const SignalForwarder&) = delete;
-
- private:
-  int read_ = -1, write_ = -1;
-  std::thread thread_;
-  struct sigaction old_term_ = {}, old_hup_ = {}, old_int_ = {}, old_quit_ = {};
-};
 
 void Exit(int code) {
   std::cout.flush();
@@ -199,7 +138,7 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
       if (a->detach) {
         code = rt->Start(a->id, /*wait=*/false);
       } else {
-        SignalForwarder forward(ctx, a->id);
+        SignalForwarder forward(ForwardTerm(ctx, a->id));
         code = rt->Start(a->id, /*wait=*/true);
       }
       // A container that failed to start is removed whatever --rm says:
@@ -258,7 +197,7 @@ void RegisterRunCommands(CLI::App& app, CliContext& ctx) {
       }
       StatusOr<int> code = 0;
       {
-        SignalForwarder forward(ctx, a->id);
+        SignalForwarder forward(ForwardTerm(ctx, a->id));
         code = rt->Start(a->id, /*wait=*/true);
       }
       Exit(Check(std::move(code)));

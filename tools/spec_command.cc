@@ -2,8 +2,6 @@
 
 #include "tools/spec_command.h"
 
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 #include <random>

@@ -10,42 +10,14 @@
 #ifndef WINSNAP_UNPACK_BENEATH_H_
 #define WINSNAP_UNPACK_BENEATH_H_
 
-#include <unistd.h>
-
 #include <string>
+
+#include "base/unique_fd.h"
 
 namespace winsnap::unpack {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(o.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Gives up ownership.
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  // Closes the owned fd (if any) and owns "fd". Safe to call repeatedly.
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+// The fd owner is base::UniqueFd (one owner type per OS handle).
+using UniqueFd = base::UniqueFd;
 
 // Opens "rel" (relative, '/' separated) beneath "dirfd" with "flags"
 // (O_CLOEXEC is added). Never resolves outside dirfd; with

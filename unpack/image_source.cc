@@ -4,15 +4,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <map>
 #include <vector>
 
-#include "unpack/beneath.h"
+#include "unpack/image_file.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -25,40 +21,27 @@ struct ArchiveReadFree {
 };
 using ArchiveReader = std::unique_ptr<archive, ArchiveReadFree>;
 
-// Closes the fd when the last reader lets go.
-struct SharedFd {
-  explicit SharedFd(int f) : fd(f) {}
-  ~SharedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  SharedFd(const SharedFd&) = delete;
-  SharedFd& operator=(const SharedFd&) = delete;
-  int fd;
-};
-
 class RangeFile final : public BlobFile {
  public:
-  RangeFile(std::shared_ptr<SharedFd> fd, int64_t offset, int64_t size)
-      : fd_(std::move(fd)), offset_(offset), size_(size) {}
+  // The file closes when the last reader lets go.
+  RangeFile(std::shared_ptr<ImageFile> file, int64_t offset, int64_t size)
+      : file_(std::move(file)), offset_(offset), size_(size) {}
   int64_t size() const override { return size_; }
   StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
     int64_t left = size_ - pos_;
     if (left <= 0) return size_t{0};
     size_t want =
         static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(n)));
-    for (;;) {
-      ssize_t r = ::pread(fd_->fd, buf, want, offset_ + pos_);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return ErrnoError("pread", errno);
-      if (r == 0)
-        return DataLossError("image archive is truncated (file ends early)");
-      pos_ += r;
-      return static_cast<size_t>(r);
-    }
+    WINSNAP_ASSIGN_OR_RETURN(size_t r,
+                             file_->ReadAt(offset_ + pos_, buf, want));
+    if (r == 0)
+      return DataLossError("image archive is truncated (file ends early)");
+    pos_ += static_cast<int64_t>(r);
+    return r;
   }
 
  private:
-  std::shared_ptr<SharedFd> fd_;
+  std::shared_ptr<ImageFile> file_;
   int64_t offset_;
   int64_t size_;
   int64_t pos_ = 0;
@@ -84,7 +67,7 @@ Status ReadAll(BlobFile* f, size_t limit, const std::string& name,
 
 class DirSource final : public ImageSource {
  public:
-  explicit DirSource(int dirfd) : dir_(std::make_shared<SharedFd>(dirfd)) {}
+  explicit DirSource(std::unique_ptr<ImageDir> dir) : dir_(std::move(dir)) {}
 
   bool Has(const std::string& name) const override {
     auto f = OpenFile(name);
@@ -100,22 +83,13 @@ class DirSource final : public ImageSource {
   StatusOr<std::unique_ptr<BlobFile>> OpenFile(
       const std::string& name) const override {
     WINSNAP_ASSIGN_OR_RETURN(std::string n, NormalizeArchiveName(name));
-    int fd = OpenBeneath(dir_->fd, n, O_RDONLY, /*allow_symlinks=*/true);
-    if (fd < 0) {
-      if (errno == ENOENT)
-        return NotFoundError("\"" + n + "\" is not in the image");
-      return ErrnoError("openat2", errno, n);
-    }
-    auto shared = std::make_shared<SharedFd>(static_cast<int>(fd));
-    struct stat st;
-    if (::fstat(shared->fd, &st) != 0) return ErrnoError("fstat", errno, n);
-    if (!S_ISREG(st.st_mode))
-      return NotFoundError("\"" + n + "\" is not a regular file");
-    return std::unique_ptr<BlobFile>(new RangeFile(shared, 0, st.st_size));
+    int64_t size = 0;
+    WINSNAP_ASSIGN_OR_RETURN(auto file, dir_->OpenRegular(n, &size));
+    return std::unique_ptr<BlobFile>(new RangeFile(std::move(file), 0, size));
   }
 
  private:
-  std::shared_ptr<SharedFd> dir_;
+  std::unique_ptr<ImageDir> dir_;
 };
 
 class TarSource final : public ImageSource {
@@ -126,9 +100,9 @@ class TarSource final : public ImageSource {
     std::string link;  // symlink/hard link target (archive name), if any
   };
 
-  static StatusOr<std::unique_ptr<ImageSource>> Index(const std::string& path,
-                                                      int fd) {
-    auto src = std::unique_ptr<TarSource>(new TarSource(fd));
+  static StatusOr<std::unique_ptr<ImageSource>> Index(
+      const std::string& path, std::shared_ptr<ImageFile> file) {
+    auto src = std::unique_ptr<TarSource>(new TarSource(std::move(file)));
     ArchiveReader a(archive_read_new());
     if (!a) return InternalError("archive_read_new failed");
     archive_read_support_format_tar(a.get());
@@ -187,11 +161,12 @@ class TarSource final : public ImageSource {
   StatusOr<std::unique_ptr<BlobFile>> OpenFile(
       const std::string& name) const override {
     WINSNAP_ASSIGN_OR_RETURN(const Entry* e, Find(name));
-    return std::unique_ptr<BlobFile>(new RangeFile(fd_, e->offset, e->size));
+    return std::unique_ptr<BlobFile>(new RangeFile(file_, e->offset, e->size));
   }
 
  private:
-  explicit TarSource(int fd) : fd_(std::make_shared<SharedFd>(fd)) {}
+  explicit TarSource(std::shared_ptr<ImageFile> file)
+      : file_(std::move(file)) {}
 
   static std::string ArchiveMessage(archive* a) {
     const char* m = archive_error_string(a);
@@ -212,7 +187,7 @@ class TarSource final : public ImageSource {
     return InvalidArgumentError("\"" + name + "\": too many links");
   }
 
-  std::shared_ptr<SharedFd> fd_;
+  std::shared_ptr<ImageFile> file_;
   std::map<std::string, Entry> entries_;
 };
 
@@ -248,29 +223,19 @@ StatusOr<std::string> NormalizeArchiveName(const std::string& name) {
 
 StatusOr<std::unique_ptr<ImageSource>> ImageSource::Open(
     const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return NotFoundError(path + " does not exist");
-    return ErrnoError("open", errno, path);
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoError("fstat", err, path);
-  }
-  if (S_ISDIR(st.st_mode))
-    return std::unique_ptr<ImageSource>(new DirSource(fd));
+  WINSNAP_ASSIGN_OR_RETURN(OpenedImagePath opened, OpenImagePath(path));
+  if (opened.dir)
+    return std::unique_ptr<ImageSource>(new DirSource(std::move(opened.dir)));
   uint8_t magic[4] = {};
-  ssize_t n = ::pread(fd, magic, sizeof magic, 0);
-  if (n > 0 && DetectCompression(std::span<const uint8_t>(
-                   magic, static_cast<size_t>(n))) != Compression::kNone) {
-    ::close(fd);
+  WINSNAP_ASSIGN_OR_RETURN(size_t n,
+                           opened.file->ReadAt(0, magic, sizeof magic));
+  if (n > 0 && DetectCompression(std::span<const uint8_t>(magic, n)) !=
+                   Compression::kNone) {
     return UnimplementedError(path +
                               " is compressed; decompress the image archive "
                               "first (e.g. gzip -d)");
   }
-  return TarSource::Index(path, fd);
+  return TarSource::Index(path, std::move(opened.file));
 }
 
 std::string OciBlobPath(std::string_view digest) {

@@ -330,6 +330,7 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
 StatusOr<std::vector<ImportedImage>> Importer::Import(
     const ImageSource& src, std::string_view what,
     const ImportOptions& options) {
+  WINSNAP_RETURN_IF_ERROR(LayerWritingSupported());
   WINSNAP_ASSIGN_OR_RETURN(Platform want,
                            registry::ParsePlatform(options.platform));
   std::vector<ImagePlan> plans;

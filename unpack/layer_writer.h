@@ -90,6 +90,15 @@ class LayerWriter {
 };
 
 // A writer into the existing, empty folder "dir".
+// OK when this build can write layer folders; otherwise the one error that
+// import and pull report (Windows, until its layer writer is wired in:
+// Unimplemented). Importers call it before they write anything, so a build
+// without a writer leaves the store untouched. Defined beside the
+// platform's NewLayerWriter (layer_writer_posix.cc, layer_writer_windows.cc).
+Status LayerWritingSupported();
+
+// The platform's LayerWriter over the existing folder "dir", or
+// LayerWritingSupported()'s error.
 StatusOr<std::unique_ptr<LayerWriter>> NewLayerWriter(
     const std::string& dir, const LayerWriterOptions& options);
 

@@ -493,6 +493,8 @@ StatusOr<LayerStats> PosixLayerWriter::Finish() {
 
 }  // namespace
 
+Status LayerWritingSupported() { return OkStatus(); }
+
 StatusOr<std::unique_ptr<LayerWriter>> NewLayerWriter(
     const std::string& dir, const LayerWriterOptions& options) {
   UniqueFd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -2,10 +2,9 @@
 
 #include "unpack/tar_writer.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
+
+#include "unpack/fd_write.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -50,16 +49,8 @@ Status FdSink::Write(const void* data, size_t n) {
   const char* p = static_cast<const char*>(data);
   if (buf_.size() + n > buf_.capacity()) WINSNAP_RETURN_IF_ERROR(Flush());
   if (n >= buf_.capacity()) {
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoError("write", errno);
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-      bytes_ += w;
-    }
+    WINSNAP_RETURN_IF_ERROR(WriteAllToFd(fd_, p, n));
+    bytes_ += static_cast<int64_t>(n);
     return OkStatus();
   }
   buf_.insert(buf_.end(), p, p + n);
@@ -67,18 +58,8 @@ Status FdSink::Write(const void* data, size_t n) {
 }
 
 Status FdSink::Flush() {
-  const char* p = buf_.data();
-  size_t n = buf_.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write", errno);
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-    bytes_ += w;
-  }
+  WINSNAP_RETURN_IF_ERROR(WriteAllToFd(fd_, buf_.data(), buf_.size()));
+  bytes_ += static_cast<int64_t>(buf_.size());
   buf_.clear();
   return OkStatus();
 }
