@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hcs/layer_remove.h"
 #include "metadata/bbolt/containerd_migration.h"
 #include "metadata/bbolt/containerd_reclaim.h"
 #include "tools/output.h"
@@ -234,6 +235,10 @@ void Reclaim(const CliContext& ctx, const ReclaimArgs& args) {
   bbolt::ReclaimOptions options;
   options.remove.attempts = 5;
   options.remove.initial_backoff = std::chrono::milliseconds(100);
+#ifdef _WIN32
+  // Plain deletion failed: vmcompute deactivates and destroys the layer.
+  options.remove.before_retry = hcs::NewLayerRemoveFallback();
+#endif
   bbolt::ReclaimResult result =
       Check(bbolt::ReclaimContainerdLeftovers(args.from, options));
   if (ctx.json) {

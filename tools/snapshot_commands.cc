@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/env.h"
+#include "hcs/layer_remove.h"
 #include "snapshotter/gc.h"
 #include "tools/output.h"
 
@@ -488,6 +489,10 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
     c->callback([&ctx, opts] {
       // Trash is collected by RunGc, not by the open, so it is reported.
       auto sn = Check(ctx.Open(false, /*cleanup=*/false));
+#ifdef _WIN32
+      // Plain deletion failed: vmcompute deactivates and destroys the layer.
+      opts->before_retry = hcs::NewLayerRemoveFallback(sn->env());
+#endif
       snapshotter::GcReport r = Check(snapshotter::RunGc(*sn, *opts));
       if (ctx.json) {
         json j = {{"pruned", r.pruned},
