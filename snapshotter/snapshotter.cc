@@ -442,7 +442,7 @@ struct Snapshotter::Impl {
     std::string tmpl =
         base::JoinPath(parents.back(), std::string(kScratchTemplate));
     if (env->Exists(tmpl)) {
-      WINSNAP_RETURN_IF_ERROR(opts.scratch->CopyFile(
+      WINSNAP_RETURN_IF_ERROR(opts.scratch->CopyDiskFile(
           tmpl, base::JoinPath(dir, std::string(kSandboxVhdx))));
     } else {
       WINSNAP_RETURN_IF_ERROR(opts.scratch->CreateSandboxLayer(dir, parents));

@@ -96,7 +96,8 @@ class ScratchLayers {
  public:
   virtual ~ScratchLayers() = default;
   // Copies the base layer's template (blank.vhdx) to <scratch>/sandbox.vhdx.
-  virtual Status CopyFile(const std::string& from, const std::string& to) = 0;
+  virtual Status CopyDiskFile(const std::string& from,
+                              const std::string& to) = 0;
   // vmcompute CreateSandboxLayer(scratch, parents nearest first), for a base
   // layer that has no blank.vhdx.
   virtual Status CreateSandboxLayer(

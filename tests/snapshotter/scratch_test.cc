@@ -31,8 +31,8 @@ std::string JoinList(const std::vector<std::string>& v) {
 
 class RecordingScratch final : public ScratchLayers {
  public:
-  Status CopyFile(const std::string& from, const std::string& to) override {
-    Record("CopyFile " + from + " -> " + to);
+  Status CopyDiskFile(const std::string& from, const std::string& to) override {
+    Record("CopyDiskFile " + from + " -> " + to);
     std::ifstream in(from, std::ios::binary);
     std::ofstream out(to, std::ios::binary);
     out << in.rdbuf();
@@ -139,8 +139,8 @@ TEST_F(ScratchTest, ActiveOverImageLayersCopiesTheBaseTemplate) {
   ASSERT_OK_AND_ASSIGN(auto m, sn_->Prepare("default/2/ctr", "top"));
   ASSERT_OK_AND_ASSIGN(Info c, sn_->Stat("default/2/ctr"));
   EXPECT_THAT(scratch_.Take(),
-              ElementsAre("CopyFile " + base.path + "/blank.vhdx -> " + c.path +
-                          "/sandbox.vhdx"));
+              ElementsAre("CopyDiskFile " + base.path + "/blank.vhdx -> " +
+                          c.path + "/sandbox.vhdx"));
   EXPECT_EQ(Slurp(c.path + "/sandbox.vhdx"), "vhdx-template-base");
   // Mounts unchanged by the scratch: containerd >= 1.7.2's shape.
   std::string parents =
