@@ -8,12 +8,20 @@
 #include <iostream>
 #include <system_error>
 
+#include "base/path.h"
+
 namespace winsnap::tools {
 
 StatusOr<std::string> CliContext::AbsoluteRoot() const {
   if (root.empty()) {
     return InvalidArgumentError("--root must not be empty");
   }
+#ifdef _WIN32
+  // Windows: a root is a drive path (C:\ProgramData\winsnap); relative,
+  // drive-relative and UNC roots are refused in one line by the library's
+  // root check, so a store never lands under whatever folder was current.
+  return base::CleanRoot(base::PathStyle::kWindows, root);
+#else
   // The library wants an absolute root; a user typing --root ./store means
   // the folder under the current directory, and printed paths stay absolute.
   std::error_code ec;
@@ -24,6 +32,7 @@ StatusOr<std::string> CliContext::AbsoluteRoot() const {
   std::string out = abs.lexically_normal().string();
   while (out.size() > 1 && out.back() == '/') out.pop_back();
   return out;
+#endif
 }
 
 StatusOr<std::unique_ptr<snapshotter::Snapshotter>> CliContext::Open(

@@ -121,7 +121,7 @@ size_t Utf8SeqLen(std::string_view s, size_t i) {
 
 }  // namespace
 
-std::string EscapeForTerminal(std::string_view s) {
+static std::string EscapeControl(std::string_view s, bool keep_backslash) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
@@ -144,7 +144,7 @@ std::string EscapeForTerminal(std::string_view s) {
     ++i;
     switch (c) {
       case '\\':
-        out += "\\\\";
+        out += keep_backslash ? "\\" : "\\\\";
         continue;
       case '\a':
         out += "\\a";
@@ -177,6 +177,14 @@ std::string EscapeForTerminal(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string EscapeForTerminal(std::string_view s) {
+  return EscapeControl(s, /*keep_backslash=*/false);
+}
+
+std::string EscapePathForTerminal(std::string_view s) {
+  return EscapeControl(s, /*keep_backslash=*/true);
 }
 
 }  // namespace winsnap::tools

@@ -44,6 +44,11 @@ std::string Rfc3339Nano(int64_t unix_ns);
 // output only; --json prints the exact bytes.
 std::string EscapeForTerminal(std::string_view s);
 
+// As EscapeForTerminal, but a backslash stays one backslash: it is the
+// folder separator of a Windows path (C:\ProgramData\winsnap\snapshots\2),
+// which the user copies from `ls` as it is.
+std::string EscapePathForTerminal(std::string_view s);
+
 // go-units CustomSize("%02.1f %s", size, 1024, B..YiB), as `ctr snapshots
 // usage` prints sizes.
 std::string HumanSize(int64_t bytes);

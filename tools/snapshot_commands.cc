@@ -273,7 +273,7 @@ void RegisterSnapshotCommands(CLI::App& app, CliContext& ctx) {
         // to the terminal raw.
         std::string key = EscapeForTerminal(i.name);
         std::string parent = EscapeForTerminal(i.parent);
-        std::string path = EscapeForTerminal(i.path);
+        std::string path = EscapePathForTerminal(i.path);
         if (args->ns.empty()) {
           rows.push_back({key, parent, kind, path});
         } else if (auto name = NameInNamespace(i.name, args->ns)) {

@@ -67,5 +67,12 @@ TEST(OutputTest, EscapeForTerminalEscapesControlsLikeGnuLs) {
   EXPECT_EQ(EscapeForTerminal("\xc2\x9b"), "\\302\\233");      // C1 CSI
   EXPECT_EQ(EscapeForTerminal("\xff"), "\\377");               // not UTF-8
 }
+
+// A Windows path keeps its separators as they are; controls are escaped.
+TEST(OutputTest, EscapePathForTerminalKeepsBackslashes) {
+  EXPECT_EQ(EscapePathForTerminal("C:\\w\\snapshots\\2"),
+            "C:\\w\\snapshots\\2");
+  EXPECT_EQ(EscapePathForTerminal("C:\\a\nb\\1"), "C:\\a\\nb\\1");
+}
 }  // namespace
 }  // namespace winsnap::tools

@@ -59,7 +59,7 @@ $expected"
 echo "ok: prepare --mounts prints containerd's mounts with C:\\ paths"
 
 s ls | grep -F "my-test" | grep -qF "$pt" || fail "ls does not show my-test with its path"
-s info my-test | grep -q '"Kind": *"active"' || fail "info my-test: $(s info my-test)"
+s info my-test | grep -q '"Kind": *"Active"' || fail "info my-test: $(s info my-test)"
 s tree | grep -q "my-test" || fail "tree does not show my-test"
 echo "ok: path, ls, info, tree"
 
@@ -75,7 +75,8 @@ s gc >/dev/null
 s ls | grep -q "my-test" && fail "my-test still listed after rm"
 echo "ok: rm + gc delete the folder"
 
-err=$(wine "$exe" --root 'winsnap-relative' ls 2>&1 >/dev/null | tr -d '\r') && fail "a relative root was accepted"
+err=$(wine "$exe" --root 'winsnap-relative' prepare x 2>&1 >/dev/null | tr -d '\r') && fail "a relative root was accepted"
+[ ! -e "winsnap-relative" ] || { rm -rf winsnap-relative; fail "a relative root created a folder"; }
 [ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || fail "relative root: not one line: $err"
 echo "ok: relative root refused: $err"
 
