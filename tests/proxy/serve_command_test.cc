@@ -168,7 +168,8 @@ TEST_F(ServeCommandTest, BadConfigFailsNamingFileAndLine) {
   auto p = Spawn({}, {"--config", dir_.Sub("config.toml")});
   EXPECT_EQ(p->Wait(20s), 2) << p->Log();
   EXPECT_THAT(p->Log(), HasSubstr(dir_.Sub("config.toml")));
-  EXPECT_THAT(p->Log(), HasSubstr("line 2, column 1: unknown key \"mount-type\""));
+  EXPECT_THAT(p->Log(),
+              HasSubstr("line 2, column 1: unknown key \"mount-type\""));
   EXPECT_FALSE(base::Env::Default()->Exists(Sock()));
 
   auto missing = Spawn({}, {"--config", dir_.Sub("absent.toml")});
