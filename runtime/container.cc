@@ -246,11 +246,22 @@ StatusOr<std::unique_ptr<Runtime>> Runtime::Open(
   hcs::ComputeServiceOptions& o = impl->options.service;
   o.state_dir = base::JoinPath(impl->dir, ".runc");
   o.bundle_dir = base::JoinPath(impl->dir, ".bundles");
+  // A host without the backend (computecore.dll missing, as under Wine; no
+  // runc) leaves nothing behind: folders this call made are removed again.
+  const bool had_dir = impl->env->Exists(impl->dir);
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(impl->dir));
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(o.state_dir));
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(o.bundle_dir));
-  WINSNAP_ASSIGN_OR_RETURN(impl->service, hcs::NewComputeService(o));
-  WINSNAP_ASSIGN_OR_RETURN(impl->layers, hcs::NewLayerService());
+  auto undo = [&](Status s) {
+    if (!had_dir) impl->env->RemoveAll(impl->dir).IgnoreError();
+    return s;
+  };
+  auto service = hcs::NewComputeService(o);
+  if (!service.ok()) return undo(service.status());
+  impl->service = std::move(*service);
+  auto layers = hcs::NewLayerService();
+  if (!layers.ok()) return undo(layers.status());
+  impl->layers = std::move(*layers);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 

@@ -57,6 +57,21 @@ TEST(ContainerIdTest, AcceptsRuncStyleIdsAndRejectsPaths) {
   }
 }
 
+// A host without the backend (here: no runc) fails Open and leaves no
+// containers/ folder behind; one that existed before is kept.
+TEST(RuntimeOpenTest, MissingBackendLeavesNothingBehind) {
+  testing::TempDir dir;
+  RuntimeOptions o;
+  o.root = dir.Sub("root");
+  o.service.runc_path = dir.Sub("no-such-runc");
+  ASSERT_OK(base::Env::Default()->CreateDirs(o.root));
+  EXPECT_FALSE(Runtime::Open(o).ok());
+  EXPECT_FALSE(base::Env::Default()->Exists(o.root + "/containers"));
+  ASSERT_OK(base::Env::Default()->CreateDirs(o.root + "/containers"));
+  EXPECT_FALSE(Runtime::Open(o).ok());
+  EXPECT_TRUE(base::Env::Default()->Exists(o.root + "/containers"));
+}
+
 TEST(ContainerSignalTest, ParsesNamesAndNumbers) {
   ASSERT_OK_AND_ASSIGN(int named, ParseSignal("KILL"));
   EXPECT_EQ(named, 9);

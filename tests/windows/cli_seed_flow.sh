@@ -88,6 +88,16 @@ err=$(s_err import "C:\\$name.img") && fail "import succeeded on Windows"
 rm -rf "$root_unix.img"
 echo "ok: import refused in one line, nothing written: $err"
 
+# run on the computecore backend: Wine has no computecore.dll, so run fails
+# with one line naming it and leaves the root as it was.
+s prepare run-scratch base >/dev/null
+before=$(find "$root_unix" | sort)
+err=$(s_err run --snapshot run-scratch c1 -- cmd /c echo hi) && fail "run succeeded without computecore.dll"
+[ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || fail "run: not one line: $err"
+[[ $err == *computecore.dll* ]] || fail "run: the line does not name computecore.dll: $err"
+[ "$(find "$root_unix" | sort)" = "$before" ] || fail "run failed but changed the root"
+echo "ok: run without computecore.dll fails in one line, nothing left: $err"
+
 # Two processes at once: a writer preparing and committing, a reader listing.
 ( for i in 1 2 3 4 5; do s prepare "w$i-active" base >/dev/null && s commit "w$i" "w$i-active"; done ) &
 writer=$!
