@@ -82,8 +82,8 @@ timed() {
   e=$(now_ms)
   echo $((e - s))
 }
-min() { printf '%s\n' "$@" | sort -n | head -1; }
-med() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 ratio() { python3 -c "print('%.2fx' % ($1 / $2))"; }
 
 free_port() {
@@ -117,34 +117,6 @@ YML
   die "docker-registry did not start"
 }
 
-start_containerd() {
-  local d=$work/ctd
-  rm -rf "$d"; mkdir -p "$d/root" "$d/state"
-  cat >"$d/config.toml" <<TOML
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "$d/c.sock"
-[ttrpc]
-  address = "$d/c.sock.ttrpc"
-TOML
-  containerd --config "$d/config.toml" >"$d/log" 2>&1 &
-  ctd_pid=$!
-  for _ in $(seq 100); do
-    ctr --address "$d/c.sock" version >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  cat "$d/log" >&2
-  die "containerd did not start"
-}
-stop_containerd() {
-  kill "$ctd_pid"; wait "$ctd_pid" 2>/dev/null || true; ctd_pid=""
-  rm -rf "$work/ctd"
-}
 
 echo "pull-bench: snapctl=$snapctl work=$work runs=$runs cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg)" >&2
 start_registry

@@ -43,6 +43,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 die() { echo "scale-bench: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || die "run as root (starts a private containerd)"
 for b in release debug; do
   [[ -z $snapctl && -x $repo/build/$b/tools/snapctl ]] && snapctl=$repo/build/$b/tools/snapctl
@@ -99,23 +101,8 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=""
 
 # --- containerd native ---
 if [[ $ctd -eq 1 ]]; then
+  start_containerd
   d=$work/ctd
-  rm -rf "$d"; mkdir -p "$d/root" "$d/state"
-  cat >"$d/config.toml" <<TOML
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "$d/c.sock"
-[ttrpc]
-  address = "$d/c.sock.ttrpc"
-TOML
-  containerd --config "$d/config.toml" >"$d/log" 2>&1 &
-  ctd_pid=$!
-  for _ in $(seq 100); do ctr -a "$d/c.sock" version >/dev/null 2>&1 && break; sleep 0.2; done
   echo "filling containerd native (at most ${ctd_max} s)..." >&2
   "$driver" --address "$d/c.sock" --snapshotter native --namespace bench --count "$count" \
     --checkpoint "$checkpoint" --clients "$clients" --max-seconds "$ctd_max" >"$d/out"
