@@ -38,6 +38,11 @@ winsnap_wine_start() {
   winsnap_wine_init || return 1
   # Only one server per prefix can run; a second `wineserver -p` exits at once.
   wineserver -p >/dev/null 2>&1 || true
+  # Start Wine's system processes (services.exe, winedevice.exe, ...) now,
+  # with their stdio on /dev/null. Otherwise the first program run starts
+  # them and they inherit its stdout: under a persistent server they never
+  # exit, so a caller waiting for end of output (ctest) hangs until timeout.
+  wine cmd.exe /c exit 0 </dev/null >/dev/null 2>&1 || true
   export WINSNAP_WINE_STARTED=$WINEPREFIX
 }
 
