@@ -16,6 +16,9 @@ jobs=$(nproc)
 if command -v ccache >/dev/null && [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]; then
   export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
   export CCACHE_DIR=${CCACHE_DIR:-/var/cache/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
+  # Debug builds would otherwise hash the build directory's absolute path,
+  # so a clone at another path would miss every object of the last run.
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 fi
 
 timings=()
