@@ -2,28 +2,44 @@
 //
 // `snapctl serve` on Windows (issue 10): containerd's proxy snapshotter on a
 // named pipe (default \\.\pipe\winsnap), over the nghttp2 transport, the
-// only one in the Windows build (no gRPC C++). Replaces the placeholder of
-// the same name; serve_command.cc (gRPC on a unix socket) stays Linux-only.
+// only one in the Windows build (no gRPC C++). serve_command.cc (gRPC on a
+// unix socket) stays Linux-only.
 //
-// Threads: the main thread waits on stop_event; Ctrl+C, Ctrl+Break and
-// console close arrive on a thread the system creates for the console
-// control handler, which sets the event (a second one exits at once); the
-// transport runs its own I/O thread and the store work on its pool.
+// Two ways to run:
+//   in a console: Ctrl+C, Ctrl+Break and console close stop it gracefully;
+//   under the service control manager (`serve --run-service`, the command
+//     line `snapctl service install` registers): StartServiceCtrlDispatcherW,
+//     SERVICE_START_PENDING -> RUNNING -> STOP_PENDING -> STOPPED, and
+//     SERVICE_CONTROL_STOP / SHUTDOWN make the same graceful stop; logs go
+//     to <root>\logs\serve.log (a service has no console).
+//
+// Threads: in a console the main thread waits on g_stop_event; console
+// controls arrive on a thread the system creates for the handler, which
+// sets the event (a second one exits at once). Under the SCM the main
+// thread sits in StartServiceCtrlDispatcherW, which calls ServiceMain on a
+// thread of its own (that thread serves and waits) and the control handler
+// on the main thread. The transport runs its own I/O thread and the store
+// work on its pool.
 
 #include <windows.h>
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "base/logging.h"
+#include "base/utf16_windows.h"
 #include "snapshotter/proxy/address.h"
 #include "snapshotter/proxy/core.h"
 #include "snapshotter/proxy/h2_server.h"
 #include "tools/serve_command.h"
+#include "tools/service_command.h"
 
 namespace winsnap::tools {
 namespace {
@@ -33,10 +49,14 @@ struct ServeArgs {
   std::string log_format = "text";
   int threads = 4;
   int shutdown_grace = 10;
+  bool run_service = false;
+  bool log_level_given = false;  // the global --log-level was on the line
+  std::string service_name = kDefaultServiceName;
 };
 
-// Set by the console control handler; waited on by Serve. A manual-reset
-// event created before the handler is installed.
+// Set by the console control handler or the service control handler;
+// waited on by RunServer. A manual-reset event created before either
+// handler is installed.
 HANDLE g_stop_event = nullptr;
 LONG g_stop_requests = 0;
 
@@ -63,48 +83,201 @@ BOOL WINAPI OnConsoleControl(DWORD type) {
   }
 }
 
-void Serve(CliContext& ctx, const ServeArgs& args) {
+Status CheckArgs(const ServeArgs& args, proxy::ServeAddress* addr) {
   if (args.log_format != "text" && args.log_format != "json") {
-    Fail(InvalidArgumentError("--log-format must be text or json, got \"" +
-                              args.log_format + "\""));
+    return InvalidArgumentError("--log-format must be text or json, got \"" +
+                                args.log_format + "\"");
   }
   if (args.threads < 1 || args.threads > 256) {
-    Fail(InvalidArgumentError("--threads must be 1..256"));
+    return InvalidArgumentError("--threads must be 1..256");
   }
   if (args.shutdown_grace < 0) {
-    Fail(InvalidArgumentError("--shutdown-grace must not be negative"));
+    return InvalidArgumentError("--shutdown-grace must not be negative");
   }
-  proxy::ServeAddress addr = Check(proxy::ParseServeAddress(args.address));
-  if (addr.kind != proxy::ServeAddress::Kind::kPipe) {
-    Fail(InvalidArgumentError("address \"" + args.address +
-                              "\": on Windows serve listens on a named pipe "
-                              "(\\\\.\\pipe\\NAME) only"));
+  WINSNAP_ASSIGN_OR_RETURN(*addr, proxy::ParseServeAddress(args.address));
+  if (addr->kind != proxy::ServeAddress::Kind::kPipe) {
+    return InvalidArgumentError("address \"" + args.address +
+                                "\": on Windows serve listens on a named pipe "
+                                "(\\\\.\\pipe\\NAME) only");
   }
-  Check(base::InitLogging(ctx.log_level, args.log_format == "json"));
-  g_stop_event = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (g_stop_event == nullptr) {
-    Fail(Win32Error("CreateEventW", ::GetLastError()));
-  }
-  std::unique_ptr<snapshotter::Snapshotter> sn = Check(ctx.Open(false));
+  return Status();
+}
+
+// Opens the store, serves until g_stop_event is set, stops gracefully.
+// on_running runs once the pipe is served, on_stopping when the stop
+// begins.
+Status RunServer(CliContext& ctx, const ServeArgs& args,
+                 const proxy::ServeAddress& addr,
+                 const std::function<void()>& on_running,
+                 const std::function<void()>& on_stopping) {
+  WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<snapshotter::Snapshotter> sn,
+                           ctx.Open(false));
   proxy::ServiceCore core(sn.get(), args.threads);
-  std::unique_ptr<proxy::H2Server> server =
-      Check(proxy::H2Server::StartPipe(&core, addr.path));
-  if (!::SetConsoleCtrlHandler(&OnConsoleControl, TRUE)) {
-    spdlog::warn(
-        "SetConsoleCtrlHandler failed (error {}); stop with "
-        "taskkill",
-        ::GetLastError());
-  }
+  WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<proxy::H2Server> server,
+                           proxy::H2Server::StartPipe(&core, addr.path));
   spdlog::info(
       "serving containerd.services.snapshots.v1 on {} transport=h2 root={} "
-      "mount_type={} threads={}",
-      addr.path, sn->root(), ctx.mount_type, args.threads);
+      "mount_type={} threads={}{}",
+      addr.path, sn->root(), ctx.mount_type, args.threads,
+      args.run_service ? " service=" + args.service_name : "");
+  on_running();
   ::WaitForSingleObject(g_stop_event, INFINITE);
+  on_stopping();
   spdlog::info("stop requested, shutting down (grace {}s)",
                args.shutdown_grace);
   server->Shutdown(std::chrono::seconds(args.shutdown_grace));
   server.reset();
+  sn.reset();  // closes the store
   spdlog::info("stopped");
+  spdlog::default_logger()->flush();
+  return Status();
+}
+
+// ---- Under the service control manager ----
+
+struct ServiceState {
+  CliContext* ctx = nullptr;
+  ServeArgs args;
+  proxy::ServeAddress addr;
+  SERVICE_STATUS_HANDLE handle = nullptr;
+  SERVICE_STATUS status{};
+  Status result;
+};
+ServiceState* g_service = nullptr;
+
+void Report(DWORD state, DWORD wait_hint_ms = 0, DWORD exit_code = NO_ERROR,
+            DWORD specific = 0) {
+  SERVICE_STATUS& s = g_service->status;
+  s.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+  s.dwCurrentState = state;
+  s.dwControlsAccepted = state == SERVICE_RUNNING
+                             ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN
+                             : 0;
+  s.dwWin32ExitCode = exit_code;
+  s.dwServiceSpecificExitCode = specific;
+  s.dwWaitHint = wait_hint_ms;
+  s.dwCheckPoint = state == SERVICE_RUNNING || state == SERVICE_STOPPED
+                       ? 0
+                       : s.dwCheckPoint + 1;
+  ::SetServiceStatus(g_service->handle, &s);
+}
+
+DWORD WINAPI OnServiceControl(DWORD control, DWORD, void*, void*) {
+  switch (control) {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN:
+      spdlog::info("service control {}",
+                   control == SERVICE_CONTROL_STOP ? "STOP" : "SHUTDOWN");
+      ::SetEvent(g_stop_event);
+      return NO_ERROR;
+    case SERVICE_CONTROL_INTERROGATE:
+      return NO_ERROR;
+    default:
+      return ERROR_CALL_NOT_IMPLEMENTED;
+  }
+}
+
+// <root>\logs\serve.log as the only log sink (appending).
+Status LogToFile(const CliContext& ctx, const ServeArgs& args) {
+  WINSNAP_ASSIGN_OR_RETURN(std::string root, ctx.AbsoluteRoot());
+  const std::filesystem::path dir =
+      std::filesystem::path(base::Widen(root)) / L"logs";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return UnavailableError("cannot create " + base::Narrow(dir.wstring()) +
+                            ": " + ec.message());
+  }
+  WINSNAP_RETURN_IF_ERROR(
+      base::InitLogging(args.log_level_given ? ctx.log_level : "info",
+                        args.log_format == "json"));
+  auto logger = spdlog::default_logger();
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+        (dir / L"serve.log").string(), /*truncate=*/false);
+    logger->sinks().clear();
+    logger->sinks().push_back(sink);
+  } catch (const spdlog::spdlog_ex& e) {
+    return UnavailableError(std::string("log file: ") + e.what());
+  }
+  logger->flush_on(spdlog::level::info);
+  return Status();
+}
+
+void WINAPI ServiceMain(DWORD, LPWSTR*) {
+  ServiceState& st = *g_service;
+  st.handle = ::RegisterServiceCtrlHandlerExW(
+      base::Widen(st.args.service_name).c_str(), &OnServiceControl, nullptr);
+  if (st.handle == nullptr) {
+    st.result = Win32Error("RegisterServiceCtrlHandlerExW", ::GetLastError(),
+                           st.args.service_name);
+    return;
+  }
+  Report(SERVICE_START_PENDING, 30000);
+  const DWORD stop_hint =
+      static_cast<DWORD>(st.args.shutdown_grace) * 1000 + 5000;
+  st.result = LogToFile(*st.ctx, st.args);
+  if (st.result.ok()) {
+    st.result = RunServer(
+        *st.ctx, st.args, st.addr, [] { Report(SERVICE_RUNNING); },
+        [stop_hint] { Report(SERVICE_STOP_PENDING, stop_hint); });
+  }
+  if (!st.result.ok()) {
+    spdlog::error("serve: {}", st.result.message());
+    spdlog::default_logger()->flush();
+    Report(SERVICE_STOPPED, 0, ERROR_SERVICE_SPECIFIC_ERROR,
+           static_cast<DWORD>(st.result.code()));
+    return;
+  }
+  Report(SERVICE_STOPPED);
+}
+
+void RunAsService(CliContext& ctx, const ServeArgs& args,
+                  const proxy::ServeAddress& addr) {
+  Check(ValidateServiceName(args.service_name));
+  static ServiceState state;
+  state.ctx = &ctx;
+  state.args = args;
+  state.addr = addr;
+  g_service = &state;
+  std::wstring name = base::Widen(args.service_name);
+  SERVICE_TABLE_ENTRYW table[] = {{name.data(), &ServiceMain},
+                                  {nullptr, nullptr}};
+  if (!::StartServiceCtrlDispatcherW(table)) {
+    DWORD err = ::GetLastError();
+    if (err == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+      Fail(FailedPreconditionError(
+          "serve --run-service is started by the service control manager "
+          "(snapctl service install); in a console run snapctl serve"));
+    }
+    Fail(Win32Error("StartServiceCtrlDispatcherW", err));
+  }
+  Check(state.result);
+}
+
+void Serve(CliContext& ctx, const ServeArgs& args) {
+  proxy::ServeAddress addr;
+  Check(CheckArgs(args, &addr));
+  g_stop_event = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (g_stop_event == nullptr) {
+    Fail(Win32Error("CreateEventW", ::GetLastError()));
+  }
+  if (args.run_service) {
+    RunAsService(ctx, args, addr);
+    return;
+  }
+  Check(base::InitLogging(ctx.log_level, args.log_format == "json"));
+  Check(RunServer(
+      ctx, args, addr,
+      [] {
+        if (!::SetConsoleCtrlHandler(&OnConsoleControl, TRUE)) {
+          spdlog::warn(
+              "SetConsoleCtrlHandler failed (error {}); stop with "
+              "taskkill",
+              ::GetLastError());
+        }
+      },
+      [] {}));
 }
 
 }  // namespace
@@ -113,7 +286,8 @@ void RegisterServeCommands(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* c = app.add_subcommand(
       "serve",
-      "Run the containerd proxy snapshotter on a named pipe (Ctrl+C stops)");
+      "Run the containerd proxy snapshotter on a named pipe (Ctrl+C stops; "
+      "snapctl service install runs it as a Windows service)");
   c->add_option("--address", args->address,
                 "Named pipe: \\\\.\\pipe\\NAME, //./pipe/NAME or "
                 "npipe://./pipe/NAME")
@@ -130,7 +304,17 @@ void RegisterServeCommands(CLI::App& app, CliContext& ctx) {
   c->add_option("--shutdown-grace", args->shutdown_grace,
                 "Seconds to let calls in flight finish on stop")
       ->capture_default_str();
-  c->callback([&ctx, args] { Serve(ctx, *args); });
+  c->add_flag("--run-service", args->run_service,
+              "Run under the service control manager (the command line "
+              "snapctl service install registers; logs go to "
+              "<root>\\logs\\serve.log)");
+  c->add_option("--service-name", args->service_name,
+                "With --run-service: the service's name")
+      ->capture_default_str();
+  c->callback([&app, &ctx, args] {
+    args->log_level_given = app.get_option("--log-level")->count() > 0;
+    Serve(ctx, *args);
+  });
 }
 
 }  // namespace winsnap::tools

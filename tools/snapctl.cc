@@ -15,6 +15,7 @@
 #include "tools/migrate_command.h"
 #include "tools/run_commands.h"
 #include "tools/serve_command.h"
+#include "tools/service_command.h"
 #include "tools/snapshot_commands.h"
 #include "tools/spec_command.h"
 #include "tools/store_commands.h"
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   winsnap::tools::RegisterStoreCommands(app, ctx);
   winsnap::tools::RegisterSpecCommand(app, ctx);
   winsnap::tools::RegisterServeCommands(app, ctx);
+  winsnap::tools::RegisterServiceCommands(app, ctx);
   winsnap::tools::RegisterImportCommands(app, ctx);
   winsnap::tools::RegisterMigrateCommands(app, ctx);
   winsnap::tools::RegisterRunCommands(app, ctx);
