@@ -46,6 +46,18 @@ StatusOr<int> HealthCheck(H2Client& client) {
   return static_cast<int>(resp.status());
 }
 
+Status PrepareAndCommit(H2Client& c, const std::string& name) {
+  api::PrepareSnapshotRequest prep;
+  prep.set_key(name + "-active");
+  api::PrepareSnapshotResponse pr;
+  if (Status s = Unary(c, "Prepare", prep, &pr); !s.ok()) return s;
+  api::CommitSnapshotRequest com;
+  com.set_name(name);
+  com.set_key(name + "-active");
+  google::protobuf::Empty empty;
+  return Unary(c, "Commit", com, &empty);
+}
+
 Status RunSnapshotRoundTrip(H2Client& c, const std::string& prefix) {
   StatusOr<int> h = HealthCheck(c);
   if (!h.ok()) return Wrong("Check", h.status().ToString());

@@ -20,6 +20,10 @@ namespace winsnap::proxy::testing {
 // an error naming the RPC and what came back.
 Status RunSnapshotRoundTrip(H2Client& client, const std::string& prefix);
 
+// Prepare "<name>-active" (no parent), then Commit it as "name": leaves one
+// committed snapshot behind (e.g. for a later `snapctl ls` to find).
+Status PrepareAndCommit(H2Client& client, const std::string& name);
+
 // grpc.health.v1.Health/Check for the whole server: SERVING=1,
 // NOT_SERVING=2; an error if the call fails.
 StatusOr<int> HealthCheck(H2Client& client);
