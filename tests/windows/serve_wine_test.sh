@@ -65,3 +65,10 @@ printf '%s\n' "$ls_out" | grep -q '^kept-layer ' || fail "ls after the stop does
 printf '%s\n' "$ls_out" | grep -q 'conn[0-9]' && fail "round-trip keys left behind: $ls_out"
 wine "$exe" --root "$root_win" check </dev/null >/dev/null 2>&1 || fail "snapctl check after the stop: $(wine "$exe" --root "$root_win" check 2>&1 | tr -d '\r')"
 echo "ok: the store is consistent after the stop (ls shows kept-layer, check passes)"
+
+rc=0
+err=$(wine "$exe" --root "$root_win" serve --run-service --address "$pipe" </dev/null 2>&1 >/dev/null | tr -d '\r') || rc=$?
+[ "$rc" -ne 0 ] || fail "serve --run-service from a console exited 0"
+[ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || fail "--run-service in a console: not one line: $err"
+[[ $err == *"service control manager"* ]] || fail "--run-service in a console: unclear: $err"
+echo "ok: serve --run-service outside the SCM refused: $err"
