@@ -148,7 +148,9 @@ StatusOr<GcReport> RunGc(Snapshotter& sn, const GcOptions& options) {
       // What a partial deletion freed is freed too.
       report.reclaimed_bytes += e.bytes_freed;
       report.failed.push_back("trash/" + names[i] + ": " + e.status.message());
-      spdlog::warn("gc: not yet deleted trash/{}: {}", names[i],
+      // Info, not warn: the caller reports report.failed (snapctl gc prints
+      // one line per entry); a warning here printed each entry twice.
+      spdlog::info("gc: not yet deleted trash/{}: {}", names[i],
                    e.status.message());
     }
   }

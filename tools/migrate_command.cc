@@ -163,6 +163,9 @@ void DryRun(const CliContext& ctx, MigrationPlan& plan) {
 
 void Migrate(const CliContext& ctx, const MigrateArgs& args,
              const MigrationPlan& plan) {
+  // A held source is refused in one line, before any warning and before
+  // the winsnap store is created.
+  Check(bbolt::CheckSourceUnlocked(plan));
   WarnAboutSource(plan, false);
   auto sn = Check(ctx.Open(false));
   bbolt::MigrationOptions options;

@@ -127,9 +127,7 @@ Status FindConflicts(MigrationPlan& plan, metadata::ReadTxn& txn) {
   return OkStatus();
 }
 
-StatusOr<MigrationResult> ApplyContainerdMigration(
-    const MigrationPlan& plan, metadata::Store& store,
-    const MigrationOptions& options) {
+Status CheckSourceUnlocked(const MigrationPlan& plan) {
   if (!plan.lock_holders.empty()) {
     std::string pids;
     for (int64_t pid : plan.lock_holders) {
@@ -140,6 +138,13 @@ StatusOr<MigrationResult> ApplyContainerdMigration(
         " (containerd still running?); stop containerd before migrating so "
         "it no longer manages the folders");
   }
+  return OkStatus();
+}
+
+StatusOr<MigrationResult> ApplyContainerdMigration(
+    const MigrationPlan& plan, metadata::Store& store,
+    const MigrationOptions& options) {
+  WINSNAP_RETURN_IF_ERROR(CheckSourceUnlocked(plan));
   MigrationResult result;
   Status s = store.Update([&](metadata::WriteTxn& txn) -> Status {
     // Update may re-run this function (map growth): start from scratch.

@@ -74,6 +74,12 @@ struct MigrationResult {
   std::vector<std::string> skipped;
 };
 
+// OK unless the plan saw metadata.db locked (containerd still running: it
+// would keep managing the folders): then FailedPrecondition naming the file
+// and the holders. ApplyContainerdMigration checks this first; callers may
+// check it before creating a store to migrate into.
+Status CheckSourceUnlocked(const MigrationPlan& plan);
+
 // Adopts the plan's snapshots into "store" in one write transaction: for
 // each entry (parents first) allocates an id and puts a record with the
 // snapshot's key, parent, kind, labels, timestamps and usage and

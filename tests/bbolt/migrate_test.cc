@@ -322,6 +322,27 @@ TEST_F(MigrationTest, RefusesWhileContainerdHoldsTheStore) {
   EXPECT_THAT(AllRecords(*store_), IsEmpty());
 }
 
+// snapctl if it is built with migrate, else "" and *why says so (below).
+std::string SnapctlWithMigrate(std::string* why);
+
+TEST_F(MigrationTest, SnapctlRefusesALockedSourceInOneLineAndCreatesNoStore) {
+  std::string why;
+  const std::string snapctl = SnapctlWithMigrate(&why);
+  if (snapctl.empty()) GTEST_SKIP() << why;
+  const std::string wroot = dir_.Sub("winsnap");
+  FileLock lock(root_ + "/metadata.db");
+  CommandResult r = RunCommand(
+      {snapctl, "--root", wroot, "migrate", "--from-containerd", root_});
+  EXPECT_EQ(r.exit_code, 1);
+  // Only the refusal: no lock or missing-folder warnings before it.
+  EXPECT_EQ(r.err, "snapctl: " + root_ + "/metadata.db is locked by process " +
+                       std::to_string(::getpid()) +
+                       " (containerd still running?); stop containerd "
+                       "before migrating so it no longer manages the "
+                       "folders\n");
+  EXPECT_FALSE(env()->Exists(wroot)) << "a refused migration made a store";
+}
+
 TEST_F(MigrationTest, AFailureHalfwayAdoptsNothing) {
   // containerd accepts keys longer than the winsnap store does; the record
   // that fails comes after others have been put in the same transaction.
