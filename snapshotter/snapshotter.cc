@@ -432,6 +432,14 @@ struct Snapshotter::Impl {
     return s;
   }
 
+  // A folder holding a Windows OS tree (Files\Windows): a Windows base
+  // image layer, or a parentless scratch turned into one.
+  bool IsWindowsBaseLayer(const std::string& folder) {
+    return env->IsDirectory(
+        base::JoinPath(base::JoinPath(folder, std::string(kFilesDir)),
+                       std::string(kWindowsDir)));
+  }
+
   // containerd >= 1.7.2 createScratchLayer: <base>/blank.vhdx copied to
   // <dir>/sandbox.vhdx (CreateSandboxLayer when the base has no template),
   // then ExpandSandboxSize for a nonzero requested size.
@@ -444,8 +452,13 @@ struct Snapshotter::Impl {
     if (env->Exists(tmpl)) {
       WINSNAP_RETURN_IF_ERROR(opts.scratch->CopyDiskFile(
           tmpl, base::JoinPath(dir, std::string(kSandboxVhdx))));
-    } else {
+    } else if (IsWindowsBaseLayer(parents.back())) {
       WINSNAP_RETURN_IF_ERROR(opts.scratch->CreateSandboxLayer(dir, parents));
+    } else {
+      // Not over Windows image layers (layers built by hand with
+      // prepare/commit): no sandbox now; mounting the scratch creates one
+      // if it is ever run (hcsshim ensureScratchVHD).
+      return OkStatus();
     }
     if (bytes != 0) {
       WINSNAP_RETURN_IF_ERROR(opts.scratch->ExpandSandboxSize(dir, bytes));
@@ -653,10 +666,18 @@ Status Snapshotter::Commit(std::string_view name, std::string_view key,
       WINSNAP_ASSIGN_OR_RETURN(parents, ParentPaths(txn, before));
       return OkStatus();
     }));
-    Status cs = parents.empty()
-                    ? impl_->opts.scratch->ConvertToBaseLayer(before.path)
-                    : impl_->opts.scratch->ConvertScratchToReadOnlyLayer(
-                          before.path, parents);
+    // Only a Windows container layer is converted: a parentless one that
+    // holds a Windows tree, or a scratch over image layers that has its
+    // sandbox.vhdx. A layer built by hand is committed as it is.
+    Status cs;
+    if (parents.empty()) {
+      if (impl_->IsWindowsBaseLayer(before.path))
+        cs = impl_->opts.scratch->ConvertToBaseLayer(before.path);
+    } else if (impl_->env->Exists(
+                   base::JoinPath(before.path, std::string(kSandboxVhdx)))) {
+      cs = impl_->opts.scratch->ConvertScratchToReadOnlyLayer(before.path,
+                                                              parents);
+    }
     if (!cs.ok()) {
       return Status(cs.code(), "commit of " + Quote(key) + ": " +
                                    std::string(cs.message()));

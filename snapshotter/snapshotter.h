@@ -90,6 +90,21 @@ enum class CrashPoint {
 // ConvertScratchToReadOnlyLayer). With none set (the Linux default) Prepare,
 // Commit and Remove do only their folder work.
 //
+// The calls are made for Windows container layers only, so layers built by
+// hand with prepare/commit (no Windows files, as in the CLI's own flows)
+// behave as on Linux:
+//   Prepare (active, non-"extract", with parents): the base's blank.vhdx is
+//     copied to sandbox.vhdx; without one, CreateSandboxLayer if the base is
+//     a Windows base layer (Files\Windows), else no sandbox (the mount makes
+//     one when it is run, as hcsshim's ensureScratchVHD does); then
+//     ExpandSandboxSize for a requested size, when a sandbox was made.
+//   Commit (non-"extract"): ConvertToBaseLayer for a parentless snapshot
+//     holding Files\Windows; ConvertScratchToReadOnlyLayer for one with
+//     parents that has sandbox.vhdx; otherwise no call.
+// containerd >= 1.7.2 makes the calls without these checks (and fails the
+// Prepare when blank.vhdx is missing); the checks only leave out snapshots
+// containerd never sees (it makes image layers under "extract" keys).
+//
 // Thread-safety: implementations must allow concurrent calls on different
 // layers.
 class ScratchLayers {
@@ -122,6 +137,9 @@ inline constexpr std::string_view kRootfsSizeBytesLabel =
 inline constexpr std::string_view kRootfsSizeGbLabel =
     "containerd.io/snapshot/io.microsoft.container.storage.rootfs.size-gb";
 inline constexpr std::string_view kScratchTemplate = "blank.vhdx";
+// Files\Windows in a layer folder marks a Windows base layer (every Windows
+// base image has it), which is what the scratch calls need.
+inline constexpr std::string_view kWindowsDir = "Windows";
 inline constexpr std::string_view kSandboxVhdx = "sandbox.vhdx";
 
 // The scratch size Prepare asks for: the sizebytes label (uint64 bytes), else

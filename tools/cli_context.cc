@@ -9,6 +9,9 @@
 #include <system_error>
 
 #include "base/path.h"
+#ifdef _WIN32
+#include "tools/scratch_layers.h"
+#endif
 
 namespace winsnap::tools {
 
@@ -47,6 +50,12 @@ StatusOr<std::unique_ptr<snapshotter::Snapshotter>> CliContext::Open(
     return InvalidArgumentError("unknown --mount-type \"" + mount_type +
                                 "\" (want windows-layer or overlay)");
   }
+#ifdef _WIN32
+  // containerd's windows-snapshotter scratch semantics (sandbox.vhdx for a
+  // container over image layers, conversion at commit, deactivation at
+  // remove) over vmcompute.dll; Linux has none.
+  o.scratch = WindowsScratchLayers();
+#endif
   auto sn = snapshotter::Snapshotter::Open(o);
   if (!sn.ok() && read_only && sn.status().code() == StatusCode::kNotFound) {
     return NotFoundError(

@@ -218,8 +218,10 @@ void RunImport(CliContext& ctx, const ImportArgs& args, const char* verb,
   int64_t max_layer_size = 0;
   if (!args.max_layer_size.empty())
     max_layer_size = Check(ParseByteSize(args.max_layer_size));
-  // Before the store is opened: a build that cannot write layers (Windows,
-  // for now) refuses with one line and creates nothing, not even the root.
+  // Before the store is opened: a build that cannot write layers refuses
+  // with one line and creates nothing, not even the root (both builds write
+  // layers today; on Windows through the Win32 layer API, which fails the
+  // layer, naming the missing API, on a host without it).
   Check(unpack::LayerWritingSupported());
   auto sn = Check(ctx.Open(/*read_only=*/false));
   unpack::Importer importer(sn.get());
@@ -423,6 +425,13 @@ void RegisterExport(CLI::App& app, CliContext& ctx) {
     auto sn = Check(ctx.Open(/*read_only=*/true));
     auto info = Check(sn->Stat(args->key));
     unpack::Exporter exporter;
+    // The parent folders, nearest first (Windows: vmcompute ExportLayer
+    // reads the layer against them; the Linux exporter ignores them).
+    for (std::string p = info.parent; !p.empty();) {
+      auto parent = Check(sn->Stat(p));
+      exporter.parents.push_back(parent.path);
+      p = parent.parent;
+    }
     auto st = Check(exporter.ExportToFile(info.path, args->out));
     if (ctx.json) {
       json j{{"key", args->key},

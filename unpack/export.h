@@ -13,6 +13,10 @@
 //
 // Files are opened beneath the folder without following symlinks.
 //
+// Windows (export_windows.cc): the folder is read back through the Win32
+// layer API by ExportWindowsLayer (BackupRead for a base layer, vmcompute
+// ExportLayer for the others), into the same tar format.
+//
 // Thread-safety: Export may run concurrently; the folder must not change
 // while it runs (committed layers never do).
 
@@ -21,6 +25,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "unpack/tar_writer.h"
@@ -34,6 +39,11 @@ struct ExportStats {
 
 class Exporter {
  public:
+  // Windows: the layer's parent folders, nearest first, base last (empty for
+  // a base layer), for ExportLayer (windows_layer_reader.h). The Linux
+  // exporter reads the folder alone and ignores it.
+  std::vector<std::string> parents;
+
   // Writes the tar of "layer_dir" to "sink". DataLoss if a recorded file is
   // not what the sidecar says (e.g. a stream file is missing).
   StatusOr<ExportStats> Export(const std::string& layer_dir, ByteSink* sink);

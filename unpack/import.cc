@@ -7,7 +7,6 @@
 #include <cerrno>
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -404,111 +403,68 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
       todo.push_back(i);
     }
 
-    // Unpack the missing layers on up to parallel_layers workers.
-    std::vector<Slot> slots(plan.layers.size());
-    std::mutex mu;
-    std::condition_variable cv;
-    std::atomic<size_t> next{0};
+    // Unpacks layer i into local.staging; "parents" are its committed
+    // parent folders, nearest first (the Windows writer's ImportLayer).
     std::atomic<bool> cancel{false};
-    auto work = [&] {
-      for (;;) {
-        size_t k = next.fetch_add(1);
-        if (k >= todo.size()) return;
-        const int i = todo[k];
-        const LayerPlan& l = plan.layers[i];
-        Slot local;
-        auto run = [&]() -> Status {
-          if (cancel.load()) return CancelledError("import cancelled");
-          WINSNAP_ASSIGN_OR_RETURN(local.staging, sn_->BeginStaging());
-          WINSNAP_ASSIGN_OR_RETURN(auto blob, src.OpenFile(l.blob));
-          UnpackLayerOptions uo;
-          uo.writer = options.writer;
-          // One syncfs for all layers, before the commits (below).
-          uo.writer.sync = false;
-          uo.compression = l.compression;
-          uo.cancel = &cancel;
-          uo.progress = [&](const LayerProgress& p) {
-            ImportEvent ev;
-            ev.type = p.done ? ImportEvent::Type::kLayerDone
-                             : ImportEvent::Type::kLayerProgress;
-            ev.image = label;
-            ev.layer = i;
-            ev.layers = n;
-            ev.digest = l.digest;
-            ev.chain_id = l.chain_id;
-            ev.size = l.size >= 0 ? l.size : blob->size();
-            ev.compressed_bytes = p.compressed_bytes;
-            ev.uncompressed_bytes = p.uncompressed_bytes;
-            ev.files = p.files;
-            ev.entries = p.entries;
-            emit(ev);
-          };
-          auto r = UnpackLayer(blob.get(), local.staging.path(), uo);
-          if (!r.ok())
-            return r.status().WithContext(
-                "layer " + std::to_string(i) + " (" +
-                (l.digest.empty() ? l.blob : l.digest) + ")");
-          local.result = std::move(*r);
-          const UnpackedLayer& u = local.result;
-          if (!l.digest.empty() && u.blob_digest != l.digest)
-            return DataLossError("layer " + std::to_string(i) +
-                                 ": blob digest " + u.blob_digest +
-                                 " does not match the manifest's " + l.digest);
-          if (l.size >= 0 && u.compressed_size != l.size)
-            return DataLossError(
-                "layer " + std::to_string(i) + " (" + l.digest + "): blob is " +
-                std::to_string(u.compressed_size) +
-                " bytes, the manifest says " + std::to_string(l.size));
-          if (u.diff_id != l.diff_id)
-            return DataLossError("layer " + std::to_string(i) + ": diffID " +
-                                 u.diff_id + " does not match the config's " +
-                                 l.diff_id);
-          return OkStatus();
-        };
-        Status s = run();
-        if (!s.ok()) cancel.store(true);
-        {
-          std::lock_guard lock(mu);
-          slots[i] = std::move(local);
-          slots[i].status = s;
-          slots[i].done = true;
-        }
-        cv.notify_all();
-      }
+    auto unpack_one = [&](int i, Slot& local,
+                          std::vector<std::string> parents) -> Status {
+      const LayerPlan& l = plan.layers[i];
+      if (cancel.load()) return CancelledError("import cancelled");
+      WINSNAP_ASSIGN_OR_RETURN(local.staging, sn_->BeginStaging());
+      WINSNAP_ASSIGN_OR_RETURN(auto blob, src.OpenFile(l.blob));
+      UnpackLayerOptions uo;
+      uo.writer = options.writer;
+      uo.writer.parents = std::move(parents);
+      // One syncfs for all layers, before the commits (below).
+      uo.writer.sync = false;
+      uo.compression = l.compression;
+      uo.cancel = &cancel;
+      uo.progress = [&](const LayerProgress& p) {
+        ImportEvent ev;
+        ev.type = p.done ? ImportEvent::Type::kLayerDone
+                         : ImportEvent::Type::kLayerProgress;
+        ev.image = label;
+        ev.layer = i;
+        ev.layers = n;
+        ev.digest = l.digest;
+        ev.chain_id = l.chain_id;
+        ev.size = l.size >= 0 ? l.size : blob->size();
+        ev.compressed_bytes = p.compressed_bytes;
+        ev.uncompressed_bytes = p.uncompressed_bytes;
+        ev.files = p.files;
+        ev.entries = p.entries;
+        emit(ev);
+      };
+      auto r = UnpackLayer(blob.get(), local.staging.path(), uo);
+      if (!r.ok())
+        return r.status().WithContext("layer " + std::to_string(i) + " (" +
+                                      (l.digest.empty() ? l.blob : l.digest) +
+                                      ")");
+      local.result = std::move(*r);
+      const UnpackedLayer& u = local.result;
+      if (!l.digest.empty() && u.blob_digest != l.digest)
+        return DataLossError("layer " + std::to_string(i) + ": blob digest " +
+                             u.blob_digest + " does not match the manifest's " +
+                             l.digest);
+      if (l.size >= 0 && u.compressed_size != l.size)
+        return DataLossError("layer " + std::to_string(i) + " (" + l.digest +
+                             "): blob is " + std::to_string(u.compressed_size) +
+                             " bytes, the manifest says " +
+                             std::to_string(l.size));
+      if (u.diff_id != l.diff_id)
+        return DataLossError("layer " + std::to_string(i) + ": diffID " +
+                             u.diff_id + " does not match the config's " +
+                             l.diff_id);
+      return OkStatus();
     };
-    std::vector<std::thread> workers;
-    const int nworkers = std::max(
-        1,
-        std::min<int>(options.parallel_layers, static_cast<int>(todo.size())));
-    if (!todo.empty()) {
-      for (int w = 0; w < nworkers; ++w) workers.emplace_back(work);
-    }
-    for (auto& t : workers) t.join();
 
-    // First error in layer order wins (a Cancelled sibling is not the cause).
-    Status failed;
-    for (int i : todo) {
-      const Status& s = slots[i].status;
-      if (s.ok()) continue;
-      if (failed.ok() || (failed.code() == StatusCode::kCancelled &&
-                          s.code() != StatusCode::kCancelled))
-        failed = s;
-    }
-    if (!failed.ok()) return failed;  // ~Slot discards every staging folder
-
-    // Everything verified. Make the folders durable with one syncfs (they
-    // share the staging filesystem), then commit in order, then the record.
-    if (options.writer.sync && !todo.empty()) {
-      const std::string& any = slots[todo[0]].staging.path();
-      WINSNAP_RETURN_IF_ERROR(base::Env::Default()->SyncFilesystem(any));
-    }
-    // Commit in order, then the image record.
+    std::vector<Slot> slots(plan.layers.size());
     std::vector<std::string> committed;
     auto rollback = [&] {
       for (auto it = committed.rbegin(); it != committed.rend(); ++it)
         sn_->Remove(*it).IgnoreError();
     };
-    for (int i : todo) {
+    auto commit_one = [&](int i) -> Status {
       const LayerPlan& l = plan.layers[i];
       Slot& slot = slots[i];
       metadata::Labels labels{
@@ -521,16 +477,96 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
       } else if (s.ok()) {
         committed.push_back(l.chain_id);
       }
-      if (!s.ok()) {
-        rollback();
-        return s.WithContext("commit layer " + std::to_string(i));
-      }
+      if (!s.ok()) return s.WithContext("commit layer " + std::to_string(i));
       ImportedLayer& il = img.layers[i];
       il.digest = slot.result.blob_digest;
       il.size = slot.result.compressed_size;
       il.stats = slot.result.stats;
       if (plan.layers[i].media_type.empty())
         plan.layers[i].compression = slot.result.compression;
+      return OkStatus();
+    };
+
+    if (LayerWritesNeedCommittedParents()) {
+      // Windows: a layer is imported over its committed parents, so one
+      // layer at a time, each committed before the next. A failure removes
+      // the failed layer's staging folder (~Slot) and rolls back the layers
+      // this import committed.
+      for (int i : todo) {
+        std::vector<std::string> parents;
+        Status s;
+        for (int j = i - 1; j >= 0 && s.ok(); --j) {
+          auto info = sn_->Stat(plan.layers[j].chain_id);
+          if (info.ok()) {
+            parents.push_back(info->path);
+          } else {
+            s = info.status().WithContext("parent of layer " +
+                                          std::to_string(i));
+          }
+        }
+        if (s.ok()) s = unpack_one(i, slots[i], std::move(parents));
+        if (s.ok() && options.writer.sync)
+          s = base::Env::Default()->SyncFilesystem(slots[i].staging.path());
+        if (s.ok()) s = commit_one(i);
+        if (!s.ok()) {
+          slots[i] = Slot();  // the staging folder goes now
+          rollback();
+          return s;
+        }
+      }
+    } else {
+      // Unpack the missing layers on up to parallel_layers workers.
+      std::mutex mu;
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (;;) {
+          size_t k = next.fetch_add(1);
+          if (k >= todo.size()) return;
+          const int i = todo[k];
+          Slot local;
+          Status s = unpack_one(i, local, {});
+          if (!s.ok()) cancel.store(true);
+          std::lock_guard lock(mu);
+          slots[i] = std::move(local);
+          slots[i].status = s;
+          slots[i].done = true;
+        }
+      };
+      std::vector<std::thread> workers;
+      const int nworkers =
+          std::max(1, std::min<int>(options.parallel_layers,
+                                    static_cast<int>(todo.size())));
+      if (!todo.empty()) {
+        for (int w = 0; w < nworkers; ++w) workers.emplace_back(work);
+      }
+      for (auto& t : workers) t.join();
+
+      // First error in layer order wins (a Cancelled sibling is not the
+      // cause).
+      Status failed;
+      for (int i : todo) {
+        const Status& s = slots[i].status;
+        if (s.ok()) continue;
+        if (failed.ok() || (failed.code() == StatusCode::kCancelled &&
+                            s.code() != StatusCode::kCancelled))
+          failed = s;
+      }
+      if (!failed.ok()) return failed;  // ~Slot discards every staging folder
+
+      // Everything verified. Make the folders durable with one syncfs (they
+      // share the staging filesystem), then commit in order, then the
+      // record.
+      if (options.writer.sync && !todo.empty()) {
+        const std::string& any = slots[todo[0]].staging.path();
+        WINSNAP_RETURN_IF_ERROR(base::Env::Default()->SyncFilesystem(any));
+      }
+      for (int i : todo) {
+        Status s = commit_one(i);
+        if (!s.ok()) {
+          rollback();
+          return s;
+        }
+      }
     }
 
     // docker-save has no manifest: synthesize the OCI one ctr would.

@@ -22,6 +22,16 @@
 // visible; a process killed mid-import leaves only locked staging folders,
 // which the next read-write open of the store sweeps.
 //
+// Windows (LayerWritesNeedCommittedParents()): a layer is written over its
+// committed parents (ImportLayer, the UtilityVM clone), so layers are
+// unpacked one at a time, in order, each into a staging folder with
+// LayerWriterOptions::parents = the parents' snapshot folders, nearest
+// first, verified and committed before the next. A failure removes the
+// failed layer's folder and the layers this import committed (into trash/),
+// and writes no image record; a process killed mid-import may leave
+// committed layers of an unfinished image (no image record names them; a
+// later import of the same image reuses them).
+//
 // Thread-safety: Import may run concurrently with other Importers and any
 // snapshotter call; progress callbacks are serialized.
 

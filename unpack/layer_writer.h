@@ -33,6 +33,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "unpack/layer_limits.h"
@@ -50,6 +51,10 @@ struct LayerWriterOptions {
   // Size limits checked from each entry's header before its data is written
   // (WriteLayer / UnpackLayer apply them, for every writer).
   LayerLimits limits;
+  // The Windows writer: the committed parent layer folders, nearest parent
+  // first, base last (empty for a base layer), as hcsshim's ImportLayer
+  // wants them. The Linux writer ignores it.
+  std::vector<std::string> parents;
 };
 
 struct LayerStats {
@@ -89,16 +94,26 @@ class LayerWriter {
   virtual const LayerStats& stats() const = 0;
 };
 
-// A writer into the existing, empty folder "dir".
 // OK when this build can write layer folders; otherwise the one error that
-// import and pull report (Windows, until its layer writer is wired in:
-// Unimplemented). Importers call it before they write anything, so a build
-// without a writer leaves the store untouched. Defined beside the
-// platform's NewLayerWriter (layer_writer_posix.cc, layer_writer_windows.cc).
+// import and pull report. Importers call it before they write anything, so a
+// build without a writer leaves the store untouched. Defined beside the
+// platform's NewLayerWriter (layer_writer_posix.cc, layer_writer_windows.cc);
+// both builds have a writer today.
 Status LayerWritingSupported();
 
-// The platform's LayerWriter over the existing folder "dir", or
-// LayerWritingSupported()'s error.
+// True when a layer can only be written once its parents are committed
+// snapshots (Windows: ImportLayer and the UtilityVM clone read the parent
+// folders, and the layer ids hcsshim derives from their names must be the
+// final ones). Importers then unpack one layer at a time, in order, and
+// commit each before the next; otherwise layers unpack concurrently into
+// staging and are committed together at the end.
+bool LayerWritesNeedCommittedParents();
+
+// The platform's LayerWriter over the existing, empty folder "dir":
+// Linux, files plus the sidecar (layer_writer_posix.cc); Windows,
+// NewWindowsLayerWriter over NewWin32LayerApi() with options.parents
+// (layer_writer_windows.cc). On an error from Add or Finish the Windows
+// writer removes what it put into "dir" (the caller removes "dir").
 StatusOr<std::unique_ptr<LayerWriter>> NewLayerWriter(
     const std::string& dir, const LayerWriterOptions& options);
 

@@ -495,6 +495,8 @@ StatusOr<LayerStats> PosixLayerWriter::Finish() {
 
 Status LayerWritingSupported() { return OkStatus(); }
 
+bool LayerWritesNeedCommittedParents() { return false; }
+
 StatusOr<std::unique_ptr<LayerWriter>> NewLayerWriter(
     const std::string& dir, const LayerWriterOptions& options) {
   UniqueFd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -137,6 +137,8 @@ class WinLayerApi {
 
 // The real implementation (win_layer_api_windows.cc; Windows builds only).
 std::unique_ptr<WinLayerApi> NewWin32LayerApi();
+// The process's one instance of it, shared by import and export.
+WinLayerApi* ProcessWin32LayerApi();
 
 }  // namespace winsnap::unpack
 

@@ -573,4 +573,10 @@ std::unique_ptr<WinLayerApi> NewWin32LayerApi() {
   return std::make_unique<Win32LayerApi>();
 }
 
+WinLayerApi* ProcessWin32LayerApi() {
+  // Never destroyed: writers on other threads may still use it at exit.
+  static WinLayerApi* const api = NewWin32LayerApi().release();
+  return api;
+}
+
 }  // namespace winsnap::unpack

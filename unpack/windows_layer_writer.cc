@@ -114,6 +114,7 @@ class WindowsLayerWriter final : public LayerWriter {
     if (current_) current_->Close().IgnoreError();
     if (bcd_) bcd_->Close().IgnoreError();
     if (!temp_.empty()) api_->RemoveAll(temp_).IgnoreError();
+    if (!succeeded_) RemoveLayerContents();
   }
 
   Status Add(const TarHeader& h, EntryData* data) override;
@@ -145,6 +146,11 @@ class WindowsLayerWriter final : public LayerWriter {
                                            const std::string& dst, bool dir);
   Status ReapplyDirectoryTimes(const std::vector<DirInfo>& dirs);
   Status ProcessUtilityVm();
+  // A layer that did not finish leaves nothing: everything below the layer
+  // folder is removed (a base layer is written straight into it, a delta
+  // layer's UtilityVM clone and bcd*.bak too), with the API's deletion,
+  // which does not follow reparse points. The folder itself is the caller's.
+  void RemoveLayerContents();
   // Parallel mode.
   Status Materialize();
   Status RunJob(const FileJob& job);
@@ -158,6 +164,7 @@ class WindowsLayerWriter final : public LayerWriter {
   std::string temp_;  // transport folder (non-base); "" once removed
   LayerStats stats_;
   bool finished_ = false;
+  bool succeeded_ = false;  // Finish() returned OK
 
   // The entry being written (its streams may continue with ADS entries).
   std::unique_ptr<WinFile> current_;
@@ -710,6 +717,15 @@ Status WindowsLayerWriter::ReapplyDirectoryTimes(
   return OkStatus();
 }
 
+void WindowsLayerWriter::RemoveLayerContents() {
+  auto entries = api_->ListTree(layer_);
+  if (!entries.ok()) return;
+  for (const auto& e : *entries) {
+    if (e.rel.find('\\') != std::string::npos) continue;  // under a top entry
+    api_->RemoveAll(layer_ + "\\" + e.rel).IgnoreError();
+  }
+}
+
 Status WindowsLayerWriter::ProcessUtilityVm() {
   const std::string uvm = Join(layer_, "UtilityVM");
   WINSNAP_ASSIGN_OR_RETURN(auto attrs, api_->GetFileAttributes(uvm));
@@ -732,6 +748,7 @@ StatusOr<LayerStats> WindowsLayerWriter::Finish() {
     WINSNAP_RETURN_IF_ERROR(ReapplyDirectoryTimes(dirs_));
     WINSNAP_RETURN_IF_ERROR(api_->ProcessBaseImage(layer_));
     if (has_utility_vm_) WINSNAP_RETURN_IF_ERROR(ProcessUtilityVm());
+    succeeded_ = true;
     return stats_;
   }
   for (const auto& d : pending_dirs_)
@@ -749,6 +766,7 @@ StatusOr<LayerStats> WindowsLayerWriter::Finish() {
   Status s = api_->RemoveAll(temp_);
   temp_.clear();
   WINSNAP_RETURN_IF_ERROR(s);
+  succeeded_ = true;
   return stats_;
 }
 

@@ -29,6 +29,10 @@
 // created, directory times reapplied, ProcessUtilityImage if a UtilityVM is
 // present, temporary folder removed (also on failure).
 //
+// A writer destroyed before Finish() returned OK (an Add or Finish failed,
+// or the caller gave up) removes everything it left below the layer folder,
+// so a failed layer leaves the folder empty for its owner to delete.
+//
 // Both: SeBackupPrivilege and SeRestorePrivilege are enabled first; the
 // pristine UtilityVM/Files/EFI/Microsoft/Boot/BCD{,.LOG,.LOG1,.LOG2} streams
 // are also written to <layer>\bcd.bak, bcd.log.bak, bcd.log1.bak,

@@ -105,6 +105,11 @@ class ScratchTest : public ::testing::Test {
     EXPECT_OK(sn_->Prepare(key, parent));
     auto active = sn_->Stat(key);
     EXPECT_OK(active);
+    if (active.ok() && parent.empty()) {
+      // A Windows base layer holds the OS tree.
+      EXPECT_OK(
+          base::Env::Default()->CreateDirs(active->path + "/Files/Windows"));
+    }
     if (active.ok() && with_template) {
       std::ofstream(active->path + "/blank.vhdx") << "vhdx-template-" << name;
     }
@@ -250,8 +255,28 @@ TEST_F(ScratchTest, CommitConvertsContainerScratchAsContainerd17) {
 
   ASSERT_OK(sn_->Prepare("solo", ""));
   ASSERT_OK_AND_ASSIGN(Info s, sn_->Stat("solo"));
+  ASSERT_OK(base::Env::Default()->CreateDirs(s.path + "/Files/Windows"));
   ASSERT_OK(sn_->Commit("solo-image", "solo"));
   EXPECT_THAT(scratch_.Take(), ElementsAre("ConvertToBaseLayer " + s.path));
+}
+
+// Layers built by hand (prepare + commit, no Windows tree, as the CLI's seed
+// flow builds them) make no layer calls: no sandbox, no conversion.
+TEST_F(ScratchTest, HandMadeLayersMakeNoCalls) {
+  ASSERT_OK(sn_->Prepare("base-active", ""));
+  ASSERT_OK(sn_->Commit("base", "base-active"));
+  ASSERT_OK(sn_->Prepare("mid-active", "base"));
+  ASSERT_OK(sn_->Commit("mid", "mid-active"));
+  ASSERT_OK(sn_->Prepare("ctr", "mid",
+                         {{std::string(kRootfsSizeBytesLabel), "4096"}}));
+  ASSERT_OK_AND_ASSIGN(Info c, sn_->Stat("ctr"));
+  EXPECT_FALSE(base::Env::Default()->Exists(c.path + "/sandbox.vhdx"));
+  ASSERT_OK(sn_->Commit("ctr-image", "ctr"));
+  EXPECT_THAT(scratch_.Take(), IsEmpty());
+  // A size label is still checked.
+  EXPECT_THAT(
+      sn_->Prepare("bad", "mid", {{std::string(kRootfsSizeBytesLabel), "x"}}),
+      StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(ScratchTest, RemoveDeactivatesALayerStillInUse) {

@@ -8,6 +8,7 @@
 // existing name), checking every call: a base layer, a non-base layer in
 // the transport format, and the refusals.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,6 +28,8 @@
 namespace winsnap::unpack {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 using winsnap::testing::StatusIs;
 
 std::string Bytes(std::initializer_list<int> b) {
@@ -692,6 +695,78 @@ TEST(WindowsLayerWriterTest, BaseLayerRefusals) {
   ASSERT_OK(AddAll(w.get(), {Dir("Files")}));
   EXPECT_THAT(w->Finish(),
               StatusIs(StatusCode::kFailedPrecondition, "vmcompute.dll"));
+}
+
+// Every node strictly below "dir".
+std::vector<std::string> Below(const FakeWinLayerApi& api,
+                               const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& [p, n] : api.fs)
+    if (p.rfind(dir + "\\", 0) == 0) out.push_back(p);
+  return out;
+}
+
+// A failed layer leaves its folder empty (the importer then deletes the
+// folder itself); a finished one keeps what it wrote.
+TEST(WindowsLayerWriterTest, AFailedLayerLeavesItsFolderEmpty) {
+  for (int threads : {1, 4}) {
+    SCOPED_TRACE(threads);
+    {  // base layer, the platform call at the end fails
+      FakeWinLayerApi api;
+      api.AddDir("C:\\l");
+      api.fail_process_base = FailedPreconditionError(
+          "vmcompute.dll cannot be loaded (ProcessBaseImage)");
+      ASSERT_OK_AND_ASSIGN(
+          auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, threads));
+      ASSERT_OK(
+          AddAll(w.get(), {Dir("Files"), Dir("Files/d"),
+                           File("Files/d/a", "aaa"), File("Files/b", "")}));
+      EXPECT_FALSE(w->Finish().ok());
+      w.reset();
+      EXPECT_THAT(Below(api, "C:\\l"), IsEmpty());
+      EXPECT_TRUE(api.Has("C:\\l"));
+    }
+    {  // base layer, an entry fails half-way
+      FakeWinLayerApi api;
+      api.AddDir("C:\\l");
+      ASSERT_OK_AND_ASSIGN(
+          auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, threads));
+      EXPECT_FALSE(AddAll(w.get(), {Dir("Files"), File("Files/a", "a"),
+                                    File("Files/.wh.x", "")})
+                       .ok());
+      w.reset();
+      EXPECT_THAT(Below(api, "C:\\l"), IsEmpty());
+    }
+    {  // delta layer: the UtilityVM clone and the transport folder go too
+      FakeWinLayerApi api;
+      api.AddDir("C:\\p");
+      api.AddDir("C:\\p\\UtilityVM");
+      api.AddDir("C:\\p\\UtilityVM\\Files");
+      api.AddFile("C:\\p\\UtilityVM\\Files\\f", "uvm");
+      api.AddDir("C:\\l");
+      ASSERT_OK_AND_ASSIGN(
+          auto w, NewWindowsLayerWriter(&api, "C:\\l", {"C:\\p"}, {}, threads));
+      EXPECT_FALSE(AddAll(w.get(), {Dir("UtilityVM"), Dir("Hives"),
+                                    File("Hives/.wh.x", "")})
+                       .ok());
+      EXPECT_TRUE(api.Has("C:\\l\\UtilityVM\\Files\\f"));  // cloned
+      w.reset();
+      EXPECT_THAT(Below(api, "C:\\l"), IsEmpty());
+      EXPECT_FALSE(api.Has("T:\\hcs1"));
+      EXPECT_TRUE(api.Has("C:\\p\\UtilityVM\\Files\\f"));  // parent kept
+    }
+    {  // success: nothing removed
+      FakeWinLayerApi api;
+      api.AddDir("C:\\l");
+      ASSERT_OK_AND_ASSIGN(
+          auto w, NewWindowsLayerWriter(&api, "C:\\l", {}, {}, threads));
+      ASSERT_OK(AddAll(w.get(), {Dir("Files"), File("Files/a", "a")}));
+      ASSERT_OK(w->Finish().status());
+      w.reset();
+      EXPECT_THAT(Below(api, "C:\\l"),
+                  ElementsAre("C:\\l\\Files", "C:\\l\\Files\\a"));
+    }
+  }
 }
 
 // ---- non-base layer -------------------------------------------------------

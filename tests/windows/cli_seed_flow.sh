@@ -3,8 +3,9 @@
 # committed parents -> prepare --mounts -> path -> ls -> info -> tree ->
 # spec -> rm -> gc, checked against what containerd's windows snapshotter
 # prints (Go's JSON escaping, parents nearest first); then the Windows
-# refusals (a relative root; import until the Windows layer writer is
-# wired) and two processes on one root at once.
+# refusals (a relative root; import of a folder that holds no image; the
+# real import runs in cli_import_flow.sh) and two processes on one root at
+# once.
 # Usage: cli_seed_flow.sh <snapctl.exe>   (ctest runs it; needs Wine)
 set -euo pipefail
 exe=$1
@@ -82,11 +83,12 @@ echo "ok: relative root refused: $err"
 
 mkdir -p "$root_unix.img"
 before=$(find "$root_unix" | sort)
-err=$(s_err import "C:\\$name.img") && fail "import succeeded on Windows"
+err=$(s_err import "C:\\$name.img") && fail "import of an empty folder succeeded"
 [ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] || fail "import: not one line: $err"
+[[ $err == *index.json* ]] || fail "import: the line does not say what is missing: $err"
 [ "$(find "$root_unix" | sort)" = "$before" ] || fail "import refused but changed the root"
 rm -rf "$root_unix.img"
-echo "ok: import refused in one line, nothing written: $err"
+echo "ok: import of a folder with no image refused in one line, nothing written: $err"
 
 # run on the computecore backend: Wine has no computecore.dll, so run fails
 # with one line naming it and leaves the root as it was.

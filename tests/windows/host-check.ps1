@@ -84,7 +84,7 @@ if ($OciArchive -and (Test-Path $OciArchive)) {
   try {
     & $Snapctl --root $Root import $OciArchive --name $Image
     if ($LASTEXITCODE -ne 0) { throw "import failed ($LASTEXITCODE)" }
-    $out = & $Snapctl --root $Root run --rm --image $Image -- cmd /c echo test
+    $out = & $Snapctl --root $Root run --rm --image $Image hc-import -- cmd /c echo test
     Report "imported nanoserver runs cmd /c echo test" ($LASTEXITCODE -eq 0 -and (($out -join "`n").Trim() -eq "test")) "exit=$LASTEXITCODE output=$out"
     & $Snapctl --root $Root rmi $Image | Out-Null
     & $Snapctl --root $Root gc --prune | Out-Null
