@@ -23,12 +23,15 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "metadata/lmdb.h"
@@ -857,21 +860,41 @@ StatusOr<std::unique_ptr<Store>> OpenLmdb(const std::string& dir,
   }
   if (size > 0) WINSNAP_RETURN_IF_ERROR(CheckDataFile(data_file, size));
 
-  MDB_env* raw = nullptr;
-  int rc = mdb_env_create(&raw);
-  if (rc != MDB_SUCCESS) return LmdbError("mdb_env_create", rc);
-  UniqueEnv menv(raw);
-  rc = mdb_env_set_maxdbs(menv.get(), 8);
-  if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxdbs", rc);
-  rc = mdb_env_set_maxreaders(menv.get(), 1022);
-  if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxreaders", rc);
-  if (!options.read_only) {
-    rc = mdb_env_set_mapsize(menv.get(), options.initial_map_size);
-    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_mapsize", rc);
-  }
+  UniqueEnv menv;
+  int rc = MDB_SUCCESS;
   unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
-  rc = Guarded(
-      [&] { return mdb_env_open(menv.get(), dir.c_str(), flags, 0600); });
+  auto open_env = [&]() -> Status {
+    MDB_env* raw = nullptr;
+    rc = mdb_env_create(&raw);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_create", rc);
+    menv.reset(raw);
+    rc = mdb_env_set_maxdbs(menv.get(), 8);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxdbs", rc);
+    rc = mdb_env_set_maxreaders(menv.get(), 1022);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_maxreaders", rc);
+    if (!options.read_only) {
+      rc = mdb_env_set_mapsize(menv.get(), options.initial_map_size);
+      if (rc != MDB_SUCCESS) return LmdbError("mdb_env_set_mapsize", rc);
+    }
+    rc = Guarded(
+        [&] { return mdb_env_open(menv.get(), dir.c_str(), flags, 0600); });
+    return OkStatus();
+  };
+  WINSNAP_RETURN_IF_ERROR(open_env());
+  // On Windows LMDB shares its reader/writer mutexes by name: a process
+  // that finds the lock file in use opens them with OpenMutex, and if the
+  // last process holding them is just exiting (it closes the mutexes before
+  // it releases the lock file) the names are gone and mdb_env_open fails
+  // with ERROR_FILE_NOT_FOUND although the store is there. That is
+  // transient: once the exiting process has released the lock file, the
+  // next open takes the first-opener path and creates the mutexes. A
+  // missing data file is reported above, so ENOENT here with the data
+  // file present is retried (never on a store being created).
+  for (int attempt = 0; rc == ENOENT && size > 0 && attempt < 200; ++attempt) {
+    menv.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    WINSNAP_RETURN_IF_ERROR(open_env());
+  }
   if (rc != MDB_SUCCESS) {
     Status s = LmdbError("mdb_env_open", rc).WithContext(data_file);
     if (s.code() == StatusCode::kDataLoss)
