@@ -77,3 +77,39 @@ function(winsnap_wine_test name)
   add_test(NAME ${name} COMMAND ${ARG_COMMAND})
   set_tests_properties(${name} PROPERTIES LABELS "wine;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
+
+# winsnap_bbolt_gen(<dependent> <out_var> <what_skips>) builds the Go bbolt
+# test-data generator (tests/bbolt/gen/main.go: containerd's own metastore
+# code over Go's bbolt, from Debian's Go packages) for the build host, also
+# in the Windows cross build, and makes target <dependent> depend on it.
+# <out_var> is set to its path, or to "" with a warning naming <what_skips>
+# when Go or the packages are missing (the tests then report themselves
+# skipped).
+function(winsnap_bbolt_gen dependent out_var what_skips)
+  set(gopath /usr/share/gocode)
+  find_program(WINSNAP_GO_EXECUTABLE go)
+  if(NOT WINSNAP_GO_EXECUTABLE
+     OR NOT EXISTS ${gopath}/src/go.etcd.io/bbolt/db.go
+     OR NOT EXISTS ${gopath}/src/github.com/containerd/containerd/snapshots/storage/bolt.go)
+    message(WARNING "go or Debian's golang-github-coreos-bbolt-dev / "
+                    "golang-github-containerd-containerd-dev not found: "
+                    "${what_skips} will be skipped")
+    set(${out_var} "" PARENT_SCOPE)
+    return()
+  endif()
+  set(gen ${CMAKE_CURRENT_BINARY_DIR}/bbolt_gen)
+  set(src ${PROJECT_SOURCE_DIR}/tests/bbolt/gen/main.go)
+  # Go builds for the host: a cross toolchain's variables must not leak.
+  add_custom_command(
+    OUTPUT ${gen}
+    COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPATH=${gopath} GOFLAGS=
+            GOOS= GOARCH= CGO_ENABLED=0
+            GOCACHE=${CMAKE_CURRENT_BINARY_DIR}/go-cache
+            ${WINSNAP_GO_EXECUTABLE} build -o ${gen} ${src}
+    DEPENDS ${src}
+    COMMENT "Building the Go bbolt test-data generator (host)"
+    VERBATIM)
+  add_custom_target(${dependent}_bbolt_gen DEPENDS ${gen})
+  add_dependencies(${dependent} ${dependent}_bbolt_gen)
+  set(${out_var} ${gen} PARENT_SCOPE)
+endfunction()
