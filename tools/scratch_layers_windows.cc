@@ -14,8 +14,10 @@
 //                     export of the layer (ExportLayer against its parents)
 //                     imported over itself with the Windows layer writer, as
 //                     containerd pipes ExportLayerToTar into
-//                     ImportLayerFromTar. The tar is held in memory (a
-//                     container's changes); a pipe would bound it.
+//                     ImportLayerFromTar. The tar goes through a file in
+//                     the system's temp folder, not memory: a container's
+//                     changes can be gigabytes (a process killed meanwhile
+//                     leaves that file, winsnap-commit-*, behind).
 
 #include "tools/scratch_layers.h"
 
@@ -23,9 +25,11 @@
 
 #include <memory>
 
+#include "base/env.h"
 #include "base/utf16_windows.h"
 #include "hcs/scratch_layers.h"
 #include "unpack/export.h"
+#include "unpack/image_source.h"
 #include "unpack/layer_unpacker.h"
 
 namespace winsnap::tools {
@@ -79,13 +83,29 @@ class Win32ScratchLayers final : public snapshotter::ScratchLayers {
   Status ConvertScratchToReadOnlyLayer(
       const std::string& layer,
       const std::vector<std::string>& parents) override {
-    unpack::Exporter exporter;
-    exporter.parents = parents;
-    unpack::StringSink tar;
-    WINSNAP_RETURN_IF_ERROR(exporter.Export(layer, &tar).status());
-    unpack::LayerWriterOptions o;
-    o.parents = parents;
-    return unpack::UnpackTarBytes(tar.data(), layer, o).status();
+    wchar_t temp[MAX_PATH + 1];
+    DWORD n = ::GetTempPathW(MAX_PATH + 1, temp);
+    if (n == 0 || n > MAX_PATH)
+      return Win32Error("GetTempPathW", ::GetLastError(), layer);
+    std::string parent = base::Narrow(std::wstring_view(temp, n));
+    while (parent.size() > 3 && parent.back() == '\\') parent.pop_back();
+    base::Env* env = base::Env::Default();
+    WINSNAP_ASSIGN_OR_RETURN(std::string dir,
+                             env->CreateTempDir(parent, "winsnap-commit-"));
+    Status s = [&]() -> Status {
+      unpack::Exporter exporter;
+      exporter.parents = parents;
+      WINSNAP_RETURN_IF_ERROR(
+          exporter.ExportToFile(layer, dir + "\\layer.tar").status());
+      WINSNAP_ASSIGN_OR_RETURN(auto source, unpack::ImageSource::Open(dir));
+      WINSNAP_ASSIGN_OR_RETURN(auto tar, source->OpenFile("layer.tar"));
+      unpack::UnpackLayerOptions o;
+      o.writer.parents = parents;
+      return unpack::UnpackLayer(tar.get(), layer, o).status();
+    }();
+    Status removed = env->RemoveAll(dir);
+    if (!removed.ok() && s.ok()) s = removed;
+    return s;
   }
 
   Status DeactivateLayer(const std::string& layer) override {

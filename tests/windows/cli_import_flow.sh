@@ -119,13 +119,17 @@ s prepare solo >/dev/null
 echo "ok: view and parentless prepare work without vmcompute.dll"
 
 # Commit of the container scratch converts it (export + import over itself):
-# its first call is ExportLayer (vmcompute.dll).
+# its first call is ExportLayer (vmcompute.dll); the export goes through a
+# winsnap-commit-* folder in the temp folder, which must not stay behind.
+commit_tmp() { find "$WINEPREFIX/drive_c/windows/temp" "$WINEPREFIX/drive_c/users" -maxdepth 5 -name 'winsnap-commit-*' 2>/dev/null | sort; }
+tmp_before=$(commit_tmp)
 before=$(tree)
 err=$(s_err commit ctr-image ctr) && fail "commit of a container scratch succeeded under Wine"
 one_line "$err" "commit ctr"
 [[ $err == *vmcompute.dll* ]] || fail "commit ctr: the line does not name vmcompute.dll: $err"
 [ "$(tree)" = "$before" ] || fail "commit ctr failed but changed the root"
 s info ctr | grep -q '"Kind": *"Active"' || fail "ctr is no longer active after a failed commit"
+[ "$(commit_tmp)" = "$tmp_before" ] || fail "commit ctr left a temp folder: $(commit_tmp)"
 echo "ok: commit of a container scratch fails in one line, ctr stays active: $err"
 
 s rm ctr; s rm v; s rm solo
