@@ -7,11 +7,13 @@
 // and 21). The dry run lists exactly rm-1..rm-3 with their sizes; reclaim
 // removes a read-only file, retries, reports and skips a folder whose file
 // is held open without FILE_SHARE_DELETE, frees the rest and leaves the
-// live folders alone. Wine lets DeleteFile remove a file held open without
-// FILE_SHARE_DELETE (WINDOWS.md), so the sharing violation Windows would
-// report is injected with FaultEnv on that folder, as Win32 error 32 maps;
-// the real case is in host-check.ps1. vmcompute.dll is absent under Wine:
-// the layer fallback's reason is in the stuck entry's error, once.
+// live folders alone. Wine let DeleteFile remove a file this same process
+// holds open without FILE_SHARE_DELETE, so the sharing violation Windows
+// would report is injected with FaultEnv on that folder, as Win32 error 32
+// maps (between two Wine processes Wine does refuse: wine_cli_gc_held_open
+// covers that through snapctl.exe); the host case is in host-check.ps1.
+// vmcompute.dll is absent under Wine: the layer fallback's reason is in the
+// stuck entry's error, once.
 
 #include <windows.h>
 
