@@ -67,17 +67,6 @@ function(winsnap_test module)
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS ${label})
 endfunction()
 
-# winsnap_wine_test(<name> COMMAND ...) registers a plain CTest test (e.g. a
-# CLI test driving snapctl.exe) for the Windows cross build, labelled "wine".
-function(winsnap_wine_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "COMMAND;LABELS" ${ARGN})
-  if(NOT ARG_TIMEOUT)
-    set(ARG_TIMEOUT 120)
-  endif()
-  add_test(NAME ${name} COMMAND ${ARG_COMMAND})
-  set_tests_properties(${name} PROPERTIES LABELS "wine;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
-endfunction()
-
 # winsnap_bbolt_gen(<dependent> <out_var> <what_skips>) builds the Go bbolt
 # test-data generator (tests/bbolt/gen/main.go: containerd's own metastore
 # code over Go's bbolt, from Debian's Go packages) for the build host, also

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Builds winsnap's gzip tests with gcc -Werror and runs them, then builds
-# everything with ASan+UBSan -Werror and runs every test, plus the clang-format check,
-# the mingw-w64 cross-compile of the Windows
-# backend and the Windows stage (scripts/build-windows.sh: cross-built
-# prefix, prefix check, snapctl.exe, the zip; then every test labelled
-# "wine" in build/windows run under Wine through ctest). Prints each stage's
+# everything with ASan+UBSan -Werror and runs every test; plus the
+# clang-format check and the Windows stage (scripts/build-windows.sh:
+# cross-built prefix, prefix check, snapctl.exe, the zip; then every test
+# labelled "wine" in build/windows run under Wine through ctest). Prints each stage's
 # wall time. Installs its Debian packages first. Run as root on Debian 12:
 #   ./scripts/test.sh
 # WINSNAP_SKIP_WINDOWS=1 leaves out the Windows stage.
@@ -140,9 +139,6 @@ stage "every *_test.cc is in a test target" tests_in_targets
 stage "gcc -Werror build + gzip tests (linux-debug)" debug_suite
 stage "clang-tidy on changed files" tidy_changed
 stage "all tests, ASan + UBSan, -Werror (linux-asan)" asan_suite
-# (.ci/cross-windows.sh, the hcs-only smoke build from before the full
-# Windows build existed, is superseded by the Windows stage below, which
-# builds every module and *_windows.cc with -Werror.)
 if [ "${WINSNAP_SKIP_WINDOWS:-0}" != 1 ]; then
   stage "windows (cross build, tests under Wine)" windows_stage
 fi
