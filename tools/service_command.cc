@@ -7,6 +7,8 @@
 #include <cctype>
 #include <string>
 
+#include "hcs/command_line.h"
+
 namespace winsnap::tools {
 namespace {
 
@@ -19,31 +21,6 @@ bool IsAbsoluteWindowsPath(std::string_view p) {
 }
 
 }  // namespace
-
-std::string QuoteWindowsArg(std::string_view arg) {
-  if (!arg.empty() &&
-      arg.find_first_of(" \t\n\v\"") == std::string_view::npos) {
-    return std::string(arg);
-  }
-  std::string out = "\"";
-  size_t backslashes = 0;
-  for (char c : arg) {
-    if (c == '\\') {
-      ++backslashes;
-      continue;
-    }
-    if (c == '"') {
-      out.append(backslashes * 2 + 1, '\\');
-    } else {
-      out.append(backslashes, '\\');
-    }
-    backslashes = 0;
-    out.push_back(c);
-  }
-  out.append(backslashes * 2, '\\');
-  out.push_back('"');
-  return out;
-}
 
 Status ValidateServiceName(std::string_view name) {
   if (name.empty() || name.size() > 80) {
@@ -83,13 +60,13 @@ StatusOr<std::string> ServiceCommandLine(const ServiceSpec& spec) {
   // The exe's quotes are the SCM's (CreateProcess splits the program name
   // at the first unquoted space); a path cannot contain '"', so no escapes.
   std::string cmd = "\"" + spec.exe + "\" serve --run-service";
-  cmd += " --root " + QuoteWindowsArg(spec.root);
-  cmd += " --address " + QuoteWindowsArg(spec.address);
+  cmd += " --root " + hcs::EscapeArg(spec.root);
+  cmd += " --address " + hcs::EscapeArg(spec.address);
   if (!spec.log_level.empty()) {
-    cmd += " --log-level " + QuoteWindowsArg(spec.log_level);
+    cmd += " --log-level " + hcs::EscapeArg(spec.log_level);
   }
   cmd += " --shutdown-grace " + std::to_string(spec.shutdown_grace);
-  cmd += " --service-name " + QuoteWindowsArg(spec.name);
+  cmd += " --service-name " + hcs::EscapeArg(spec.name);
   return cmd;
 }
 

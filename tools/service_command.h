@@ -29,13 +29,6 @@ inline constexpr char kServiceDescription[] =
     "winsnap: containerd proxy snapshotter for Windows layers (snapctl "
     "serve on a named pipe)";
 
-// Quotes one argument so that CommandLineToArgvW (and the MSVC runtime's
-// parser) gives it back unchanged: as is when it has no space, tab, newline
-// or double quote and is not empty; otherwise in double quotes, with every
-// '"' escaped as \" and the backslashes before a '"' or before the closing
-// quote doubled (backslashes elsewhere stay literal).
-std::string QuoteWindowsArg(std::string_view arg);
-
 // What `service install` registers.
 struct ServiceSpec {
   std::string name = kDefaultServiceName;
@@ -51,7 +44,8 @@ struct ServiceSpec {
 //     [--log-level <level>] --shutdown-grace <s> --service-name <name>
 // with the exe always in double quotes (the SCM's own rule for a path with
 // spaces, and what stops C:\Program.exe hijacks) and every argument through
-// QuoteWindowsArg. InvalidArgument (one line) for an empty or relative exe
+// hcs::EscapeArg (Go's windows.EscapeArg, which CommandLineToArgvW and the
+// MSVC runtime invert). InvalidArgument (one line) for an empty or relative exe
 // or root, an exe path containing '"', or a bad service name.
 StatusOr<std::string> ServiceCommandLine(const ServiceSpec& spec);
 

@@ -1,10 +1,11 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// The portable part of `snapctl service install` (issue 10): the quoting of
-// the command line the Windows service control manager starts, checked
-// against fixed examples from Microsoft's "Parsing C++ command-line
-// arguments" rules and by a round trip through an independent parser of
-// those rules (the real CommandLineToArgvW round trip runs under Wine in
+// The portable part of `snapctl service install` (issue 10): the command
+// line the Windows service control manager starts, checked against a fixed
+// example and by splitting it again with the MSVC runtime's argv rules
+// (hcs::SplitCommandLine; each argument is quoted by hcs::EscapeArg, whose
+// own tests are tests/hcs/command_line_test.cc, and the real
+// CommandLineToArgvW round trip runs under Wine in
 // tests/windows/service_windows_test.cc); and `snapctl service` on Linux:
 // hidden from --help, one line and exit status 2.
 
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "hcs/command_line.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -23,79 +25,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::winsnap::testing::StatusIs;
-
-// The MSVC runtime's / CommandLineToArgvW's splitting of arguments after the
-// program name (2n backslashes + '"' -> n backslashes and a quote toggle;
-// 2n+1 backslashes + '"' -> n backslashes and a literal '"'; backslashes
-// not before a '"' are literal; "" inside quotes is not special-cased
-// here since QuoteWindowsArg never produces it).
-std::vector<std::string> SplitArgs(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    if (i >= s.size()) break;
-    std::string arg;
-    bool quoted = false;
-    while (i < s.size()) {
-      char c = s[i];
-      if (!quoted && (c == ' ' || c == '\t')) break;
-      if (c == '\\') {
-        size_t n = 0;
-        while (i < s.size() && s[i] == '\\') ++n, ++i;
-        if (i < s.size() && s[i] == '"') {
-          arg.append(n / 2, '\\');
-          if (n % 2 == 1) {
-            arg.push_back('"');
-            ++i;
-          }
-        } else {
-          arg.append(n, '\\');
-        }
-        continue;
-      }
-      if (c == '"') {
-        quoted = !quoted;
-        ++i;
-        continue;
-      }
-      arg.push_back(c);
-      ++i;
-    }
-    out.push_back(arg);
-  }
-  return out;
-}
-
-TEST(QuoteWindowsArgTest, PlainArgumentsStayAsTheyAre) {
-  EXPECT_EQ(QuoteWindowsArg("C:\\ProgramData\\winsnap"),
-            "C:\\ProgramData\\winsnap");
-  EXPECT_EQ(QuoteWindowsArg("\\\\.\\pipe\\winsnap"), "\\\\.\\pipe\\winsnap");
-  EXPECT_EQ(QuoteWindowsArg("a\\\\\\b"), "a\\\\\\b");
-}
-
-TEST(QuoteWindowsArgTest, SpacesQuotesAndTrailingBackslashes) {
-  EXPECT_EQ(QuoteWindowsArg(""), "\"\"");
-  EXPECT_EQ(QuoteWindowsArg("a b c"), "\"a b c\"");
-  EXPECT_EQ(QuoteWindowsArg("ab\"c"), "\"ab\\\"c\"");
-  // a\"b (one backslash before the quote): three backslashes, then \".
-  EXPECT_EQ(QuoteWindowsArg("a\\\"b"), "\"a\\\\\\\"b\"");
-  // A trailing backslash inside quotes is doubled, or it would escape the
-  // closing quote: C:\My Root\ -> "C:\My Root\\".
-  EXPECT_EQ(QuoteWindowsArg("C:\\My Root\\"), "\"C:\\My Root\\\\\"");
-  EXPECT_EQ(QuoteWindowsArg("tab\there"), "\"tab\there\"");
-}
-
-TEST(QuoteWindowsArgTest, RoundTripsThroughTheArgvRules) {
-  const std::vector<std::string> args = {
-      "",          "x",       "a b",           "C:\\Program Files\\w\\",
-      "\"",        "\\\"",    "\\\\\"",        "ends\\\\",
-      "\\\\.\\p",  "q\"u\"o", "sp ace\\\\ \\", "  lead",
-      "a\\\\\\\"b"};
-  std::string line;
-  for (const std::string& a : args) line += QuoteWindowsArg(a) + " ";
-  EXPECT_EQ(SplitArgs(line), args) << line;
-}
 
 ServiceSpec Spec() {
   ServiceSpec s;
@@ -124,7 +53,8 @@ TEST(ServiceCommandLineTest, EveryValueComesBackAsOneArgument) {
   // The exe: CreateProcess takes the program from the first quoted string.
   const std::string exe = "\"" + s.exe + "\" ";
   ASSERT_EQ(cmd.rfind(exe, 0), 0u) << cmd;
-  EXPECT_THAT(SplitArgs(cmd.substr(exe.size())),
+  // hcs::SplitCommandLine applies the MSVC runtime's argv rules.
+  EXPECT_THAT(hcs::SplitCommandLine(cmd.substr(exe.size())),
               ElementsAre("serve", "--run-service", "--root", s.root,
                           "--address", s.address, "--log-level", "debug",
                           "--shutdown-grace", "3", "--service-name", s.name));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/utf16_windows.h"
+#include "hcs/command_line.h"
 #include "tests/testutil/status_matchers.h"
 #include "tools/service_command.h"
 
@@ -36,7 +37,7 @@ TEST(ServiceWindowsTest, QuotedArgumentsRoundTripThroughCommandLineToArgvW) {
       "x",      "a b",      "C:\\Program Files\\w\\", "\"",      "\\\"",
       "\\\\\"", "ends\\\\", "\\\\.\\pipe\\p q",       "q\"u\"o", "a\\\\\\\"b"};
   std::string line = "prog.exe";
-  for (const std::string& a : args) line += " " + QuoteWindowsArg(a);
+  for (const std::string& a : args) line += " " + hcs::EscapeArg(a);
   std::vector<std::string> got = WindowsSplit(line);
   ASSERT_FALSE(got.empty());
   got.erase(got.begin());
