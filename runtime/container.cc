@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <thread>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -112,6 +113,34 @@ struct Runtime::Impl {
   std::string Dir(const std::string& id) const {
     return base::JoinPath(dir, id);
   }
+  std::string LockPath(const std::string& id) const {
+    return base::JoinPath(base::JoinPath(dir, ".locks"), id);
+  }
+
+  // Takes the lock that serializes every read-modify-write of container
+  // "id"'s state file across processes and threads (a `kill` forwarded by a
+  // waiting `run`, `exec`, `state` and `ps` all reconcile and save it; two
+  // of them interleaving lost the pid and read a running container as
+  // stopped). Waits up to options.state_lock_timeout; Unavailable after.
+  // REQUIRES: ValidateId(id).
+  StatusOr<std::unique_ptr<base::FileLock>> LockState(const std::string& id) {
+    WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<base::FileLock> lock,
+                             env->OpenLockFile(LockPath(id), /*create=*/true));
+    const auto deadline =
+        std::chrono::steady_clock::now() + options.state_lock_timeout;
+    for (;;) {
+      Status s = lock->TryLock();
+      if (s.ok()) return lock;
+      if (s.code() != StatusCode::kUnavailable) return s;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return UnavailableError(
+            "container \"" + id +
+            "\" is busy: another snapctl has held its state lock (" +
+            lock->path() + ") too long; try again");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
 
   Status Save(const ContainerState& s) {
     nlohmann::ordered_json j = StateJson(s);
@@ -196,7 +225,19 @@ struct Runtime::Impl {
     return OkStatus();
   }
 
-  StatusOr<ContainerState> Reconciled(const std::string& id) {
+  // The saved state brought up to date with the backend. "held" is the
+  // caller's lock of "id" (LockState); without one the lock is taken for
+  // the load and the save.
+  StatusOr<ContainerState> Reconciled(const std::string& id,
+                                      const base::FileLock* held = nullptr) {
+    WINSNAP_RETURN_IF_ERROR(ValidateId(id));
+    std::unique_ptr<base::FileLock> own;
+    if (held == nullptr) {
+      if (!env->IsDirectory(Dir(id))) {
+        return NotFoundError("container \"" + id + "\" does not exist");
+      }
+      WINSNAP_ASSIGN_OR_RETURN(own, LockState(id));
+    }
     WINSNAP_ASSIGN_OR_RETURN(ContainerState s, Load(id));
     WINSNAP_RETURN_IF_ERROR(Reconcile(&s));
     return s;
@@ -205,8 +246,9 @@ struct Runtime::Impl {
   // The compute system of a container in one of "states".
   StatusOr<std::unique_ptr<hcs::ComputeSystem>> OpenIn(
       const std::string& id, std::initializer_list<const char*> states,
-      const char* verb, ContainerState* state = nullptr) {
-    WINSNAP_ASSIGN_OR_RETURN(ContainerState s, Reconciled(id));
+      const char* verb, ContainerState* state = nullptr,
+      const base::FileLock* held = nullptr) {
+    WINSNAP_ASSIGN_OR_RETURN(ContainerState s, Reconciled(id, held));
     bool ok = false;
     for (const char* want : states) ok = ok || s.status == want;
     if (!ok) {
@@ -252,6 +294,8 @@ StatusOr<std::unique_ptr<Runtime>> Runtime::Open(
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(impl->dir));
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(o.state_dir));
   WINSNAP_RETURN_IF_ERROR(impl->env->CreateDirs(o.bundle_dir));
+  WINSNAP_RETURN_IF_ERROR(
+      impl->env->CreateDirs(base::JoinPath(impl->dir, ".locks")));
   auto undo = [&](Status s) {
     if (!had_dir) impl->env->RemoveAll(impl->dir).IgnoreError();
     return s;
@@ -287,6 +331,10 @@ Status Runtime::Create(const std::string& id, const std::string& config_json,
 
   // Claim the id.
   const std::string dir = impl_->Dir(id);
+  // Held until the state reads "created": nobody reconciles a half-made
+  // container (it has no compute system yet and would read "stopped").
+  WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<base::FileLock> lock,
+                           impl_->LockState(id));
   Status claimed = env->CreateDir(dir);
   if (claimed.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("container \"" + id + "\" already exists");
@@ -307,6 +355,7 @@ Status Runtime::Create(const std::string& id, const std::string& config_json,
     impl_->TerminateSystem(id).IgnoreError();
     if (mounted) hcs::UnmountScratch(*impl_->layers, s.scratch).IgnoreError();
     env->RemoveAll(dir).IgnoreError();
+    env->RemoveFile(lock->path()).IgnoreError();
     return err;
   };
   Status st =
@@ -334,6 +383,7 @@ Status Runtime::Create(const std::string& id, const std::string& config_json,
       // A system of that id that no container state knows: do not touch it.
       mounted = false;
       env->RemoveAll(dir).IgnoreError();
+      env->RemoveFile(lock->path()).IgnoreError();
       return AlreadyExistsError("a compute system \"" + id +
                                 "\" exists without container state (left by "
                                 "a crashed snapctl?); remove it or pick "
@@ -351,8 +401,14 @@ Status Runtime::Create(const std::string& id, const std::string& config_json,
 StatusOr<int> Runtime::Start(const std::string& id, bool wait,
                              const Stdio& stdio) {
   ContainerState s;
-  WINSNAP_ASSIGN_OR_RETURN(auto cs,
-                           impl_->OpenIn(id, {"created"}, "start", &s));
+  WINSNAP_RETURN_IF_ERROR(ValidateId(id));
+  // Held from "created" until the state names the init process: a
+  // concurrent reconcile in between would save a running container without
+  // its pid (and the next one would read it as stopped).
+  WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<base::FileLock> lock,
+                           impl_->LockState(id));
+  WINSNAP_ASSIGN_OR_RETURN(
+      auto cs, impl_->OpenIn(id, {"created"}, "start", &s, lock.get()));
   WINSNAP_ASSIGN_OR_RETURN(hcs::oci::Spec spec, impl_->LoadSpec(id));
   hcs::StdioFds fds{stdio.in, stdio.out, stdio.err};
   DetachedStdio detached;
@@ -386,6 +442,7 @@ StatusOr<int> Runtime::Start(const std::string& id, bool wait,
     (*proc)->Close();
     return fail(saved);
   }
+  lock.reset();
   if (!wait) {
     (*proc)->Close();
     cs->Close();
@@ -396,8 +453,10 @@ StatusOr<int> Runtime::Start(const std::string& id, bool wait,
   // The init process ended: the container is over (runhcs semantics).
   Status t = cs->Terminate();
   cs->Close();
+  WINSNAP_ASSIGN_OR_RETURN(lock, impl_->LockState(id));
   s.status = "stopped";
   WINSNAP_RETURN_IF_ERROR(impl_->Save(s));
+  lock.reset();
   if (!code.ok()) return code.status();
   if (!t.ok()) spdlog::warn("container {}: terminate: {}", id, t.ToString());
   return static_cast<int>(*code);
@@ -507,8 +566,13 @@ Status Runtime::Kill(const std::string& id, const std::string& signal) {
 
 Status Runtime::Delete(const std::string& id, bool force) {
   WINSNAP_RETURN_IF_ERROR(ValidateId(id));
+  if (!impl_->env->IsDirectory(impl_->Dir(id))) {
+    return NotFoundError("container \"" + id + "\" does not exist");
+  }
+  WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<base::FileLock> lock,
+                           impl_->LockState(id));
   ContainerState s;
-  StatusOr<ContainerState> loaded = impl_->Reconciled(id);
+  StatusOr<ContainerState> loaded = impl_->Reconciled(id, lock.get());
   if (!loaded.ok()) {
     // Unreadable state: only --force may clean up what is there.
     if (loaded.status().code() == StatusCode::kNotFound || !force) {
@@ -532,6 +596,9 @@ Status Runtime::Delete(const std::string& id, bool force) {
     WINSNAP_RETURN_IF_ERROR(hcs::UnmountScratch(*impl_->layers, s.scratch));
   }
   WINSNAP_RETURN_IF_ERROR(impl_->env->RemoveAll(impl_->Dir(id)));
+  // The lock file goes with the state (removable while held, base/env.h).
+  impl_->env->RemoveFile(lock->path()).IgnoreError();
+  lock.reset();
   if (!s.scratch_key.empty()) {
     if (impl_->options.snapshotter == nullptr) {
       spdlog::warn("container {}: scratch snapshot {} left in place", id,

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,10 @@ struct RuntimeOptions {
   // Backend options (runc_path, isolate_network); state_dir and bundle_dir
   // are always <root>/containers/.runc and <root>/containers/.bundles.
   hcs::ComputeServiceOptions service;
+  // How long a call waits for another process (or thread) that holds a
+  // container's state lock (<root>/containers/.locks/<id>) before failing
+  // with Unavailable.
+  std::chrono::milliseconds state_lock_timeout = std::chrono::seconds(30);
 };
 
 class Runtime {

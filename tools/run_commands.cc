@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -73,7 +74,9 @@ void CreateContainer(snapshotter::Snapshotter& sn, runtime::Runtime& rt,
 }
 
 // What a terminate request to a waiting `run` does: `kill ID TERM`, with
-// a Runtime of its own (the main thread's is busy waiting).
+// a Runtime of its own (the main thread's is busy waiting). A request that
+// comes while the container is still "created" (the main thread is about
+// to start it) is retried until it runs, for up to 10 s, so it is not lost.
 std::function<void()> ForwardTerm(const CliContext& ctx,
                                   const std::string& id) {
   StatusOr<std::string> abs = ctx.AbsoluteRoot();
@@ -82,7 +85,14 @@ std::function<void()> ForwardTerm(const CliContext& ctx,
     runtime::RuntimeOptions o;
     o.root = root;
     StatusOr<std::unique_ptr<runtime::Runtime>> rt = runtime::Runtime::Open(o);
-    Status s = rt.ok() ? (*rt)->Kill(id, "TERM") : rt.status();
+    Status s = rt.status();
+    for (int attempt = 0; rt.ok(); ++attempt) {
+      s = (*rt)->Kill(id, "TERM");
+      if (s.ok() || attempt == 200) break;
+      StatusOr<runtime::ContainerState> state = (*rt)->State(id);
+      if (!state.ok() || state->status != "created") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     if (!s.ok())
       std::cerr << "snapctl: forwarding a terminate request: " << s.message()
                 << "\n";

@@ -17,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -310,6 +311,46 @@ TEST_F(RuntimeTest, InitKilledBehindTheRuntimesBackReadsStopped) {
       base::Env::Default()->ReadFile(ContainerDir("dies") + "/state.json"));
   EXPECT_THAT(saved, HasSubstr("\"status\": \"stopped\""));
   ASSERT_OK(rt_->Delete("dies", false));
+}
+
+// Every read-modify-write of a container's state file holds the container's
+// lock (<root>/containers/.locks/<id>): a second process reconciling while a
+// `run` saved the init pid used to write the pid back as 0, and the next
+// reader took the running container for stopped (a forwarded SIGTERM then
+// failed with "it is stopped" and `run` waited forever).
+TEST_F(RuntimeTest, StateChangesWaitForTheContainersLock) {
+  ASSERT_OK(rt_->Create("locked", Config({"sleep", "1000"})));
+  ASSERT_OK(rt_->Start("locked", false).status());
+  base::Env* env = base::Env::Default();
+  const std::string lock_path = dir_.Sub("root/containers/.locks/locked");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<base::FileLock> other,
+                       env->OpenLockFile(lock_path, /*create=*/false));
+  ASSERT_OK(other->TryLock());
+
+  RuntimeOptions impatient;
+  impatient.root = dir_.Sub("root");
+  impatient.state_lock_timeout = std::chrono::milliseconds(200);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Runtime> second,
+                       Runtime::Open(impatient));
+  EXPECT_THAT(second->State("locked"),
+              StatusIs(StatusCode::kUnavailable, "busy"));
+
+  // A kill waits for the holder, then sees the saved state.
+  std::atomic<bool> done{false};
+  Status killed;
+  std::thread t([&] {
+    killed = rt_->Kill("locked", "KILL");
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(done.load());
+  ASSERT_OK(other->Unlock());
+  t.join();
+  EXPECT_OK(killed);
+  EXPECT_EQ(StatusOf("locked"), "stopped");
+  ASSERT_OK(rt_->Delete("locked", false));
+  EXPECT_FALSE(Exists(lock_path));
+  EXPECT_THAT(second->State("locked"), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(RuntimeTest, BadIdsAndConfigsLeaveNothingBehind) {
