@@ -984,4 +984,38 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
                        RepairHint());
 }
 
+StatusOr<StoreEntries> ReadEntries(Store& store) {
+  StoreEntries e;
+  WINSNAP_RETURN_IF_ERROR(store.View([&](ReadTxn& txn) -> Status {
+    e = StoreEntries();  // nothing of an earlier attempt
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachSnapshotEntry(
+        [&](std::string_view key, const StatusOr<SnapshotRecord>& r) {
+          e.snapshots.emplace_back(std::string(key), r);
+          return OkStatus();
+        }));
+    WINSNAP_ASSIGN_OR_RETURN(e.next_id, txn.NextId());
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachIdEntry(
+        [&](const StatusOr<uint64_t>& id, std::string_view key) {
+          e.ids.emplace_back(id, std::string(key));
+          return OkStatus();
+        }));
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachChildEntry(
+        [&](const StatusOr<uint64_t>& p, const StatusOr<uint64_t>& c) {
+          e.children.emplace_back(p, c);
+          return OkStatus();
+        }));
+    WINSNAP_RETURN_IF_ERROR(
+        txn.ForEachTombstone([&](uint64_t id, std::string_view key) {
+          e.tombstones.emplace_back(id, std::string(key));
+          return OkStatus();
+        }));
+    return txn.ForEachImageEntry(
+        [&](std::string_view name, const StatusOr<ImageRecord>& r) {
+          e.images.emplace_back(std::string(name), r);
+          return OkStatus();
+        });
+  }));
+  return e;
+}
+
 }  // namespace winsnap::metadata

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/env.h"
@@ -160,6 +161,23 @@ class WriteTxn : public virtual ReadTxn {
   // Clears the IsBackupCopy mark.
   virtual Status ClearBackupMark() = 0;
 };
+
+// Every entry of a store as stored, for consistency checks (snapctl check):
+// an entry that does not decode carries its decoding error instead of its
+// value. Each list is in the store's key order.
+struct StoreEntries {
+  std::vector<std::pair<std::string, StatusOr<SnapshotRecord>>> snapshots;
+  std::vector<std::pair<StatusOr<uint64_t>, std::string>> ids;  // id -> key
+  // children index entries (parent id, child id).
+  std::vector<std::pair<StatusOr<uint64_t>, StatusOr<uint64_t>>> children;
+  std::vector<std::pair<uint64_t, std::string>> tombstones;  // id -> key
+  std::vector<std::pair<std::string, StatusOr<ImageRecord>>> images;
+  uint64_t next_id = 0;
+};
+
+// Reads every entry of "store" inside one View(), so the lists are one
+// consistent state. Fails only if the read itself fails.
+StatusOr<StoreEntries> ReadEntries(Store& store);
 
 // Largest key LMDB accepts for this build (511 bytes with default LMDB).
 size_t MaxKeySize();

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "hcs/oci.h"
-#include "metadata/store.h"
+#include "metadata/types.h"
 
 namespace winsnap::runtime {
 
@@ -86,15 +86,14 @@ StatusOr<std::optional<ImageDefaults>> ImageForSnapshot(
     snapshotter::Snapshotter& sn, std::string_view key) {
   WINSNAP_ASSIGN_OR_RETURN(snapshotter::Info info, sn.Stat(key));
   std::optional<std::string> config;
-  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
-    return txn.ForEachImage([&](const metadata::ImageRecord& img) {
-      if (!config && !info.parent.empty() && img.top_chain_id == info.parent &&
-          !img.config_json.empty()) {
-        config = img.config_json;
-      }
-      return OkStatus();
-    });
-  }));
+  WINSNAP_ASSIGN_OR_RETURN(std::vector<metadata::ImageRecord> images,
+                           sn.ListImages());
+  for (const auto& img : images) {
+    if (!config && !info.parent.empty() && img.top_chain_id == info.parent &&
+        !img.config_json.empty()) {
+      config = img.config_json;
+    }
+  }
   if (!config) return std::optional<ImageDefaults>();
   WINSNAP_ASSIGN_OR_RETURN(ImageDefaults d, ParseImageConfig(*config));
   return std::optional<ImageDefaults>(std::move(d));
@@ -188,12 +187,8 @@ StatusOr<PreparedConfig> PrepareConfig(snapshotter::Snapshotter& sn,
   o.hostname = std::string(id);
   std::optional<ImageDefaults> defaults;
   if (!s.image.empty()) {
-    std::optional<metadata::ImageRecord> rec;
-    WINSNAP_RETURN_IF_ERROR(
-        sn.store()->View([&](metadata::ReadTxn& txn) -> Status {
-          WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(s.image));
-          return OkStatus();
-        }));
+    WINSNAP_ASSIGN_OR_RETURN(std::optional<metadata::ImageRecord> rec,
+                             sn.GetImage(s.image));
     if (!rec) {
       return NotFoundError("no image \"" + s.image + "\" (see snapctl images)");
     }

@@ -20,12 +20,13 @@ StatusOr<std::vector<std::string>> PruneCandidates(Snapshotter& sn) {
   }));
   // Roots: image top layers and every active/view snapshot.
   std::vector<std::string> roots;
-  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
-    return txn.ForEachImage([&](const metadata::ImageRecord& img) {
-      if (!img.top_chain_id.empty()) roots.push_back(img.top_chain_id);
-      return OkStatus();
-    });
-  }));
+  // Images are read after the snapshots: an image written in between can
+  // only add roots, never leave a layer it names among the candidates.
+  WINSNAP_ASSIGN_OR_RETURN(std::vector<metadata::ImageRecord> images,
+                           sn.ListImages());
+  for (const auto& img : images) {
+    if (!img.top_chain_id.empty()) roots.push_back(img.top_chain_id);
+  }
   for (const auto& [name, info] : all) {
     if (info.kind != Kind::kCommitted) roots.push_back(name);
   }
@@ -179,56 +180,52 @@ StatusOr<CheckReport> CheckStore(Snapshotter& sn) {
     rep.problems.push_back({std::move(what), std::move(detail)});
   };
   std::string snapshots_dir = base::JoinPath(sn.root(), "snapshots");
-  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
+  // Every entry from one read snapshot, so the cross-checks below compare
+  // one state; the folders are listed after it, as before.
+  WINSNAP_ASSIGN_OR_RETURN(metadata::StoreEntries entries,
+                           sn.ReadStoreEntries());
+  {
     std::map<std::string, metadata::SnapshotRecord> recs;  // by key
     std::map<uint64_t, std::string> by_id;                 // from records
-    WINSNAP_RETURN_IF_ERROR(txn.ForEachSnapshotEntry(
-        [&](std::string_view key, const StatusOr<metadata::SnapshotRecord>& r) {
-          ++rep.snapshots;
-          if (!r.ok()) {
-            add("record", r.status().message());
-            return OkStatus();
-          }
-          if (by_id.count(r->id)) {
-            add("record", "snapshots \"" + by_id[r->id] + "\" and \"" +
-                              std::string(key) + "\" share id " +
-                              std::to_string(r->id));
-          }
-          by_id[r->id] = std::string(key);
-          recs.emplace(std::string(key), *r);
-          return OkStatus();
-        }));
-    WINSNAP_ASSIGN_OR_RETURN(uint64_t next_id, txn.NextId());
+    for (const auto& [key, r] : entries.snapshots) {
+      ++rep.snapshots;
+      if (!r.ok()) {
+        add("record", r.status().message());
+        continue;
+      }
+      if (by_id.count(r->id)) {
+        add("record", "snapshots \"" + by_id[r->id] + "\" and \"" + key +
+                          "\" share id " + std::to_string(r->id));
+      }
+      by_id[r->id] = key;
+      recs.emplace(key, *r);
+    }
+    const uint64_t next_id = entries.next_id;
     std::map<uint64_t, std::string> ids;
-    WINSNAP_RETURN_IF_ERROR(txn.ForEachIdEntry(
-        [&](const StatusOr<uint64_t>& id, std::string_view key) {
-          if (!id.ok()) {
-            add("ids index", id.status().message());
-            return OkStatus();
-          }
-          ids[*id] = std::string(key);
-          auto it = recs.find(std::string(key));
-          if (it == recs.end()) {
-            add("ids index", "id " + std::to_string(*id) + " names \"" +
-                                 std::string(key) + "\", which has no record");
-          } else if (it->second.id != *id) {
-            add("ids index", "id " + std::to_string(*id) + " names \"" +
-                                 std::string(key) + "\", whose record has id " +
-                                 std::to_string(it->second.id));
-          }
-          return OkStatus();
-        }));
+    for (const auto& [id, key] : entries.ids) {
+      if (!id.ok()) {
+        add("ids index", id.status().message());
+        continue;
+      }
+      ids[*id] = key;
+      auto it = recs.find(key);
+      if (it == recs.end()) {
+        add("ids index", "id " + std::to_string(*id) + " names \"" + key +
+                             "\", which has no record");
+      } else if (it->second.id != *id) {
+        add("ids index", "id " + std::to_string(*id) + " names \"" + key +
+                             "\", whose record has id " +
+                             std::to_string(it->second.id));
+      }
+    }
     std::set<std::pair<uint64_t, uint64_t>> edges;
-    WINSNAP_RETURN_IF_ERROR(txn.ForEachChildEntry(
-        [&](const StatusOr<uint64_t>& p, const StatusOr<uint64_t>& c) {
-          if (!p.ok() || !c.ok()) {
-            add("children index",
-                (!p.ok() ? p.status() : c.status()).message());
-            return OkStatus();
-          }
-          edges.emplace(*p, *c);
-          return OkStatus();
-        }));
+    for (const auto& [p, c] : entries.children) {
+      if (!p.ok() || !c.ok()) {
+        add("children index", (!p.ok() ? p.status() : c.status()).message());
+        continue;
+      }
+      edges.emplace(*p, *c);
+    }
     for (const auto& [key, r] : recs) {
       std::string q = "\"" + key + "\"";
       auto idit = ids.find(r.id);
@@ -278,36 +275,29 @@ StatusOr<CheckReport> CheckStore(Snapshotter& sn) {
       }
     }
     std::set<uint64_t> tombstones;
-    WINSNAP_RETURN_IF_ERROR(
-        txn.ForEachTombstone([&](uint64_t id, std::string_view) {
-          tombstones.insert(id);
-          return OkStatus();
-        }));
-    WINSNAP_RETURN_IF_ERROR(txn.ForEachImageEntry(
-        [&](std::string_view name, const StatusOr<metadata::ImageRecord>& r) {
-          ++rep.images;
-          if (!r.ok()) {
-            add("image", r.status().message());
-            return OkStatus();
-          }
-          if (r->top_chain_id.empty()) return OkStatus();
-          auto it = recs.find(r->top_chain_id);
-          if (it == recs.end()) {
-            add("image", "image \"" + std::string(name) + "\" names layer \"" +
-                             r->top_chain_id + "\", which does not exist");
-          } else if (it->second.kind != metadata::Kind::kCommitted) {
-            add("image", "image \"" + std::string(name) + "\" names layer \"" +
-                             r->top_chain_id + "\", which is not committed");
-          }
-          return OkStatus();
-        }));
-    auto names = env->ListDir(snapshots_dir);
-    if (!names.ok()) {
-      add("folder", names.status().message());
-      return OkStatus();
+    for (const auto& t : entries.tombstones) tombstones.insert(t.first);
+    for (const auto& [name, r] : entries.images) {
+      ++rep.images;
+      if (!r.ok()) {
+        add("image", r.status().message());
+        continue;
+      }
+      if (r->top_chain_id.empty()) continue;
+      auto it = recs.find(r->top_chain_id);
+      if (it == recs.end()) {
+        add("image", "image \"" + name + "\" names layer \"" + r->top_chain_id +
+                         "\", which does not exist");
+      } else if (it->second.kind != metadata::Kind::kCommitted) {
+        add("image", "image \"" + name + "\" names layer \"" + r->top_chain_id +
+                         "\", which is not committed");
+      }
     }
-    std::sort(names->begin(), names->end());
-    for (const auto& n : *names) {
+    auto names = env->ListDir(snapshots_dir);
+    if (!names.ok()) add("folder", names.status().message());
+    std::vector<std::string> folders =
+        names.ok() ? *names : std::vector<std::string>();
+    std::sort(folders.begin(), folders.end());
+    for (const auto& n : folders) {
       ++rep.folders;
       uint64_t id = 0;
       if (!ParseFolderId(n, &id)) {
@@ -318,8 +308,7 @@ StatusOr<CheckReport> CheckStore(Snapshotter& sn) {
       if (id == next_id) continue;  // a creation in flight
       add("folder", "snapshots/" + n + " has no record");
     }
-    return OkStatus();
-  }));
+  }
   auto orphans = env->ListDir(base::JoinPath(sn.root(), "orphans"));
   if (orphans.ok()) {
     std::sort(orphans->begin(), orphans->end());

@@ -945,7 +945,73 @@ Status Snapshotter::CommitStaged(StagingDir staging, std::string_view name,
 const std::string& Snapshotter::root() const { return impl_->opts.root; }
 MountType Snapshotter::mount_type() const { return impl_->opts.mount_type; }
 base::Env* Snapshotter::env() const { return impl_->env; }
-metadata::Store* Snapshotter::store() { return impl_->store.get(); }
+metadata::Store* Snapshotter::TEST_store() { return impl_->store.get(); }
+
+Status Snapshotter::PutImages(
+    const std::vector<metadata::ImageRecord>& images) {
+  return impl_->store->Update([&](WriteTxn& txn) -> Status {
+    for (const auto& img : images) WINSNAP_RETURN_IF_ERROR(txn.PutImage(img));
+    return OkStatus();
+  });
+}
+
+StatusOr<std::optional<metadata::ImageRecord>> Snapshotter::GetImage(
+    std::string_view name) {
+  std::optional<metadata::ImageRecord> rec;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(name));
+    return OkStatus();
+  }));
+  return rec;
+}
+
+StatusOr<std::vector<metadata::ImageRecord>> Snapshotter::ListImages() {
+  std::vector<metadata::ImageRecord> recs;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) {
+    recs.clear();
+    return txn.ForEachImage([&](const metadata::ImageRecord& r) {
+      recs.push_back(r);
+      return OkStatus();
+    });
+  }));
+  return recs;
+}
+
+Status Snapshotter::RemoveImage(std::string_view name) {
+  return impl_->store->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(auto img, txn.GetImage(name));
+    if (!img)
+      return NotFoundError("image \"" + std::string(name) +
+                           "\" does not exist");
+    return txn.DeleteImage(name);
+  });
+}
+
+StatusOr<StoreSummary> Snapshotter::Summary() {
+  StoreSummary sum;
+  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) {
+    sum = StoreSummary();
+    WINSNAP_RETURN_IF_ERROR(txn.ForEachSnapshot([&](const SnapshotRecord& r) {
+      ++sum.snapshots[r.kind];
+      if (r.kind == Kind::kCommitted) sum.committed_bytes += r.usage.size;
+      return OkStatus();
+    }));
+    return txn.ForEachImage([&](const metadata::ImageRecord&) {
+      ++sum.images;
+      return OkStatus();
+    });
+  }));
+  return sum;
+}
+
+StatusOr<metadata::StoreEntries> Snapshotter::ReadStoreEntries() {
+  return metadata::ReadEntries(*impl_->store);
+}
+
+Status Snapshotter::BackupStore(const std::string& dir) {
+  return impl_->store->Backup(dir);
+}
+
 void Snapshotter::TEST_SetCrashPoint(CrashPoint point) {
   impl_->crash_point = point;
 }

@@ -28,7 +28,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -164,6 +166,13 @@ struct Options {
   CrashPoint TEST_crash_point = CrashPoint::kNone;
 };
 
+// What the store holds, counted from one read snapshot (metrics).
+struct StoreSummary {
+  std::map<Kind, int64_t> snapshots;  // by kind; kinds with none are absent
+  int64_t committed_bytes = 0;        // usage recorded at commit
+  int64_t images = 0;
+};
+
 struct CleanupReport {
   int64_t removed = 0;  // trash entries deleted
   int64_t reclaimed_bytes = 0;
@@ -258,11 +267,36 @@ class Snapshotter {
   Status CommitStaged(StagingDir staging, std::string_view name,
                       std::string_view parent, const Labels& labels = {});
 
+  // Image records: the snapshotter owns them with the snapshots they name
+  // (ImageRecord::top_chain_id), so every reader and writer goes through
+  // these. PutImages writes all of "images" in one write transaction
+  // (all or none), replacing records of the same names.
+  Status PutImages(const std::vector<metadata::ImageRecord>& images);
+  // The record named "name", or nullopt if there is none.
+  StatusOr<std::optional<metadata::ImageRecord>> GetImage(
+      std::string_view name);
+  // Every image record, in name order.
+  StatusOr<std::vector<metadata::ImageRecord>> ListImages();
+  // Deletes the record "name" (its layers stay until gc prunes them).
+  // NotFound if there is none.
+  Status RemoveImage(std::string_view name);
+
+  // Counts of what the store holds, from one read snapshot.
+  StatusOr<StoreSummary> Summary();
+  // Every entry of the store as stored, from one read snapshot (snapctl
+  // check; see metadata::ReadEntries).
+  StatusOr<metadata::StoreEntries> ReadStoreEntries();
+  // Writes a consistent copy of the store to <dir>/data.mdb
+  // (metadata::Store::Backup; same errors). Safe while others write.
+  Status BackupStore(const std::string& dir);
+
   const std::string& root() const;
   MountType mount_type() const;
-  metadata::Store* store();
   // The Env every folder operation goes through (Options::env or Default).
   base::Env* env() const;
+
+  // Test only: the store, for tests that plant or inspect raw records.
+  metadata::Store* TEST_store();
 
   // Test hook: the process raises SIGKILL on itself when it reaches
   // "point". Only for crash tests in forked children.

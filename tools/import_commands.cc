@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "metadata/store.h"
+#include "metadata/types.h"
 #include "tools/output.h"
 #include "unpack/export.h"
 #include "unpack/import.h"
@@ -363,13 +363,7 @@ void RegisterImages(CLI::App& app, CliContext& ctx) {
   cmd->alias("image-ls");
   cmd->callback([&ctx] {
     auto sn = Check(ctx.Open(/*read_only=*/true));
-    std::vector<metadata::ImageRecord> recs;
-    Check(sn->store()->View([&](metadata::ReadTxn& txn) {
-      return txn.ForEachImage([&](const metadata::ImageRecord& r) {
-        recs.push_back(r);
-        return OkStatus();
-      });
-    }));
+    std::vector<metadata::ImageRecord> recs = Check(sn->ListImages());
     if (ctx.json) {
       json arr = json::array();
       for (const auto& r : recs) {
@@ -399,11 +393,7 @@ void RegisterRmi(CLI::App& app, CliContext& ctx) {
   cmd->callback([&ctx, names] {
     auto sn = Check(ctx.Open(/*read_only=*/false));
     for (const auto& n : *names) {
-      Check(sn->store()->Update([&](metadata::WriteTxn& txn) -> Status {
-        WINSNAP_ASSIGN_OR_RETURN(auto img, txn.GetImage(n));
-        if (!img) return NotFoundError("image \"" + n + "\" does not exist");
-        return txn.DeleteImage(n);
-      }));
+      Check(sn->RemoveImage(n));
       if (!ctx.json) std::cout << n << "\n";
     }
   });

@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "hcs/layer_remove.h"
 #include "metadata/bbolt/containerd_migration.h"
 #include "metadata/bbolt/containerd_reclaim.h"
+#include "metadata/store.h"
 #include "tools/output.h"
 
 namespace winsnap::tools {
@@ -129,15 +131,26 @@ std::string LeftoversTable(const ReclaimPlan& plan) {
          plan.root + "` deletes them\n";
 }
 
+// The migration (metadata/bbolt) adopts records in its own transactions on
+// the store itself, so it gets the store, not the snapshotter, which keeps
+// its store to itself. The caller opens no snapshotter at the same time
+// (LMDB: one environment handle per process).
+StatusOr<std::unique_ptr<metadata::Store>> OpenStore(const CliContext& ctx,
+                                                     bool read_only) {
+  WINSNAP_ASSIGN_OR_RETURN(std::string root, ctx.AbsoluteRoot());
+  metadata::StoreOptions o;
+  o.read_only = read_only;
+  o.create_if_missing = false;
+  return metadata::Store::Open(base::JoinPath(root, "meta"), o);
+}
+
 void DryRun(const CliContext& ctx, MigrationPlan& plan) {
   // Conflicts with the winsnap store, if there is one; never creates it.
-  auto sn = ctx.Open(true);
-  if (sn.ok()) {
-    Check((*sn)->store()->View([&](metadata::ReadTxn& txn) {
-      return bbolt::FindConflicts(plan, txn);
-    }));
-  } else if (sn.status().code() != StatusCode::kNotFound) {
-    Fail(sn.status());
+  auto store = OpenStore(ctx, /*read_only=*/true);
+  if (store.ok()) {
+    Check(bbolt::FindConflicts(plan, **store));
+  } else if (store.status().code() != StatusCode::kNotFound) {
+    Fail(store.status());
   }
   WarnAboutSource(plan, true);
   ReclaimPlan leftovers = Check(bbolt::PlanContainerdReclaim(plan.root));
@@ -167,11 +180,15 @@ void Migrate(const CliContext& ctx, const MigrateArgs& args,
   // the winsnap store is created.
   Check(bbolt::CheckSourceUnlocked(plan));
   WarnAboutSource(plan, false);
-  auto sn = Check(ctx.Open(false));
+  // A read-write open of the snapshotter creates the store if there is
+  // none and runs its recovery; it is closed again before the migration
+  // opens the store.
+  Check(ctx.Open(false).status());
+  auto store = Check(OpenStore(ctx, /*read_only=*/false));
   bbolt::MigrationOptions options;
   options.skip_existing = args.skip_existing;
   bbolt::MigrationResult result =
-      Check(bbolt::ApplyContainerdMigration(plan, *sn->store(), options));
+      Check(bbolt::ApplyContainerdMigration(plan, *store, options));
   std::map<std::string, const MigrationEntry*> by_key;
   for (const auto& e : plan.entries) by_key[e.snapshot.key] = &e;
   if (ctx.json) {

@@ -54,11 +54,7 @@ void RegisterSpecCommand(CLI::App& app, CliContext& ctx) {
     o.terminal = a->tty;
     std::optional<runtime::ImageDefaults> defaults;
     if (!a->image.empty()) {
-      std::optional<metadata::ImageRecord> rec;
-      Check(sn->store()->View([&](metadata::ReadTxn& txn) -> Status {
-        WINSNAP_ASSIGN_OR_RETURN(rec, txn.GetImage(a->image));
-        return OkStatus();
-      }));
+      std::optional<metadata::ImageRecord> rec = Check(sn->GetImage(a->image));
       if (!rec)
         Fail(NotFoundError("no image \"" + a->image +
                            "\" (see snapctl images)"));

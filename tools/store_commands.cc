@@ -91,7 +91,7 @@ void RegisterStoreCommands(CLI::App& app, CliContext& ctx) {
       std::string dir = Check(BackupDest(*dest));
       auto sn = Check(ctx.Open(true));
       Check(base::Env::Default()->CreateDirs(dir));
-      Check(sn->store()->Backup(dir));
+      Check(sn->BackupStore(dir));
       std::string file = base::JoinPath(dir, "data.mdb");
       std::error_code ec;
       auto bytes = std::filesystem::file_size(file, ec);

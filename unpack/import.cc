@@ -607,14 +607,12 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
     rec.platform = plan.platform;
     rec.config_json = plan.config_json;
     rec.created_ns = base::Env::Default()->NowNanos();
-    Status s = sn_->store()->Update([&](metadata::WriteTxn& txn) -> Status {
-      for (const auto& name : plan.names) {
-        metadata::ImageRecord r = rec;
-        r.name = name;
-        WINSNAP_RETURN_IF_ERROR(txn.PutImage(r));
-      }
-      return OkStatus();
-    });
+    std::vector<metadata::ImageRecord> recs;
+    for (const auto& name : plan.names) {
+      recs.push_back(rec);
+      recs.back().name = name;
+    }
+    Status s = sn_->PutImages(recs);
     if (!s.ok()) {
       rollback();
       return s.WithContext("store image record");

@@ -127,6 +127,11 @@ Status FindConflicts(MigrationPlan& plan, metadata::ReadTxn& txn) {
   return OkStatus();
 }
 
+Status FindConflicts(MigrationPlan& plan, metadata::Store& store) {
+  return store.View(
+      [&](metadata::ReadTxn& txn) { return FindConflicts(plan, txn); });
+}
+
 Status CheckSourceUnlocked(const MigrationPlan& plan) {
   if (!plan.lock_holders.empty()) {
     std::string pids;

@@ -60,6 +60,8 @@ StatusOr<MigrationPlan> PlanContainerdMigration(const std::string& root,
 // Sets entry.conflict for every entry whose key already exists in the store
 // read by "txn", or whose folder is already the path of another record.
 Status FindConflicts(MigrationPlan& plan, metadata::ReadTxn& txn);
+// The same inside one read snapshot of "store".
+Status FindConflicts(MigrationPlan& plan, metadata::Store& store);
 
 struct MigrationOptions {
   // Adopt the snapshots without conflicts and leave the others alone,

@@ -23,7 +23,6 @@
 #include <thread>
 
 #include "base/env.h"
-#include "metadata/store.h"
 #include "metadata/types.h"
 #include "snapshotter/proxy/metrics_os.h"
 
@@ -250,22 +249,13 @@ std::string RpcMetrics::RenderPrometheus() const {
 StatusOr<std::string> RenderStoreMetrics(snapshotter::Snapshotter& sn) {
   std::map<std::string, int64_t> by_kind = {
       {"active", 0}, {"committed", 0}, {"view", 0}};
-  int64_t committed_bytes = 0, images = 0;
-  WINSNAP_RETURN_IF_ERROR(sn.store()->View([&](metadata::ReadTxn& txn) {
-    WINSNAP_RETURN_IF_ERROR(
-        txn.ForEachSnapshot([&](const metadata::SnapshotRecord& r) {
-          std::string kind(metadata::KindName(r.kind));
-          for (char& ch : kind) ch = static_cast<char>(std::tolower(ch));
-          ++by_kind[kind];
-          if (r.kind == metadata::Kind::kCommitted)
-            committed_bytes += r.usage.size;
-          return OkStatus();
-        }));
-    return txn.ForEachImage([&](const metadata::ImageRecord&) {
-      ++images;
-      return OkStatus();
-    });
-  }));
+  WINSNAP_ASSIGN_OR_RETURN(snapshotter::StoreSummary sum, sn.Summary());
+  for (const auto& [k, n] : sum.snapshots) {
+    std::string kind(metadata::KindName(k));
+    for (char& ch : kind) ch = static_cast<char>(std::tolower(ch));
+    by_kind[kind] += n;
+  }
+  const int64_t committed_bytes = sum.committed_bytes, images = sum.images;
   int64_t trash = 0;
   auto entries = base::Env::Default()->ListDir(sn.root() + "/trash");
   if (entries.ok()) trash = static_cast<int64_t>(entries->size());

@@ -392,5 +392,47 @@ TEST_F(StoreTest, BackupIsACompactMarkedCopy) {
   EXPECT_EQ(rec->kind, Kind::kCommitted);
 }
 
+// ReadEntries lists every table as stored, an entry that does not decode
+// with its error, so snapctl check can report it instead of stopping.
+TEST_F(StoreTest, ReadEntriesListsEveryTableWithDecodingErrors) {
+  ASSERT_OK_AND_ASSIGN(uint64_t base, Put("base", Kind::kCommitted));
+  ASSERT_OK_AND_ASSIGN(uint64_t top, Put("top", Kind::kActive, "base"));
+  ImageRecord img;
+  img.name = "example.com/a:1";
+  img.top_chain_id = "base";
+  ASSERT_OK(store_->Update([&](WriteTxn& txn) -> Status {
+    WINSNAP_RETURN_IF_ERROR(txn.PutImage(img));
+    return txn.PutTombstone(77, "gone");
+  }));
+  store_.reset();
+  RawPut(meta_, "snapshots", "bad", "{not json");
+  ASSERT_OK(Reopen());
+
+  ASSERT_OK_AND_ASSIGN(StoreEntries e, ReadEntries(*store_));
+  ASSERT_EQ(e.snapshots.size(), 3u);  // key order: bad, base, top
+  EXPECT_EQ(e.snapshots[0].first, "bad");
+  EXPECT_THAT(e.snapshots[0].second.status(),
+              StatusIs(StatusCode::kDataLoss, "bad"));
+  ASSERT_OK(e.snapshots[1].second);
+  EXPECT_EQ(e.snapshots[1].second->id, base);
+  ASSERT_OK(e.snapshots[2].second);
+  EXPECT_EQ(e.snapshots[2].second->parent, "base");
+  ASSERT_EQ(e.ids.size(), 2u);
+  ASSERT_OK(e.ids[0].first);
+  EXPECT_EQ(*e.ids[0].first, base);
+  EXPECT_EQ(e.ids[0].second, "base");
+  ASSERT_EQ(e.children.size(), 1u);
+  ASSERT_OK(e.children[0].first);
+  ASSERT_OK(e.children[0].second);
+  EXPECT_EQ(*e.children[0].first, base);
+  EXPECT_EQ(*e.children[0].second, top);
+  ASSERT_EQ(e.tombstones.size(), 1u);
+  EXPECT_EQ(e.tombstones[0], (std::pair<uint64_t, std::string>(77, "gone")));
+  ASSERT_EQ(e.images.size(), 1u);
+  ASSERT_OK(e.images[0].second);
+  EXPECT_EQ(*e.images[0].second, img);
+  EXPECT_EQ(e.next_id, top + 1);
+}
+
 }  // namespace
 }  // namespace winsnap::metadata

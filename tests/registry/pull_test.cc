@@ -129,7 +129,7 @@ class PullTest : public ::testing::Test {
   void ExpectNothingVisible() {
     EXPECT_THAT(Keys(), IsEmpty());
     int images = 0;
-    EXPECT_OK(sn_->store()->View([&](metadata::ReadTxn& t) {
+    EXPECT_OK(sn_->TEST_store()->View([&](metadata::ReadTxn& t) {
       return t.ForEachImage([&](const metadata::ImageRecord&) {
         ++images;
         return OkStatus();

@@ -137,7 +137,7 @@ TEST_F(Issue12StoreTest, OldIdFolderWithoutRecordIsQuarantined) {
     auto sn = Open();
     ASSERT_NE(sn, nullptr);
     // Delete the record of "scratch" behind the snapshotter's back.
-    ASSERT_OK(sn->store()->Update(
+    ASSERT_OK(sn->TEST_store()->Update(
         [](metadata::WriteTxn& txn) { return txn.DeleteSnapshot("scratch"); }));
   }
   auto sn = Open();

@@ -117,7 +117,7 @@ class Issue12UnpackTest : public ::testing::Test {
     }));
     EXPECT_EQ(snapshots, 0);
     int images = 0;
-    EXPECT_OK(sn_->store()->View([&](metadata::ReadTxn& t) {
+    EXPECT_OK(sn_->TEST_store()->View([&](metadata::ReadTxn& t) {
       return t.ForEachImage([&](const metadata::ImageRecord&) {
         ++images;
         return OkStatus();

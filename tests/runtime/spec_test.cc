@@ -77,7 +77,7 @@ TEST_F(SpecTest, ServercoreSeedCaseOrders24Then23Then25) {
     r.path = dir + std::to_string(id);
     return r;
   };
-  ASSERT_OK(sn_->store()->Update([&](metadata::WriteTxn& txn) -> Status {
+  ASSERT_OK(sn_->TEST_store()->Update([&](metadata::WriteTxn& txn) -> Status {
     WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(
         rec(23, "sha256:base", metadata::Kind::kCommitted, "")));
     WINSNAP_RETURN_IF_ERROR(txn.PutSnapshot(
@@ -153,7 +153,7 @@ TEST_F(SpecTest, ImageForSnapshotFindsImageByTopLayer) {
   img.manifest_digest = "sha256:m";
   img.top_chain_id = "layer1";
   img.config_json = R"({"config":{"Cmd":["run-me"]}})";
-  ASSERT_OK(sn_->store()->Update(
+  ASSERT_OK(sn_->TEST_store()->Update(
       [&](metadata::WriteTxn& txn) { return txn.PutImage(img); }));
   ASSERT_OK_AND_ASSIGN(auto d, ImageForSnapshot(*sn_, "scratch"));
   ASSERT_TRUE(d.has_value());
@@ -194,7 +194,7 @@ class PrepareConfigTest : public SpecTest {
     img.manifest_digest = "sha256:m";
     img.top_chain_id = "layer0";
     img.config_json = config_json;
-    ASSERT_OK(sn_->store()->Update(
+    ASSERT_OK(sn_->TEST_store()->Update(
         [&](metadata::WriteTxn& txn) { return txn.PutImage(img); }));
   }
   base::Env& env_ = *base::Env::Default();

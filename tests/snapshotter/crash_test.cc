@@ -229,7 +229,7 @@ TEST_F(CrashTest, KillAfterRemoveTxnTwiceStillSweepsBoth) {
   CheckConsistent(*sn);
   // The tombstones are gone once their folders are.
   int tombstones = 0;
-  ASSERT_OK(sn->store()->View([&](metadata::ReadTxn& txn) {
+  ASSERT_OK(sn->TEST_store()->View([&](metadata::ReadTxn& txn) {
     return txn.ForEachTombstone([&](uint64_t, std::string_view) {
       ++tombstones;
       return OkStatus();

@@ -49,7 +49,7 @@ class GcTest : public ::testing::Test {
     img.name = name;
     img.manifest_digest = "sha256:m";
     img.top_chain_id = top;
-    ASSERT_OK(sn_->store()->Update(
+    ASSERT_OK(sn_->TEST_store()->Update(
         [&](metadata::WriteTxn& t) { return t.PutImage(img); }));
   }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -471,6 +472,86 @@ TEST_F(SnapshotterTest, ConcurrentWritersFromManyThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(WalkAll().size(), 101u);
+}
+
+metadata::ImageRecord Image(const std::string& name, const std::string& top) {
+  metadata::ImageRecord r;
+  r.name = name;
+  r.manifest_digest = "sha256:" + std::string(64, 'a');
+  r.top_chain_id = top;
+  r.platform = "windows/amd64";
+  r.config_json = R"({"rootfs":{}})";
+  return r;
+}
+
+// Image records go through the snapshotter: all names of one PutImages
+// together, listed in name order, removed one by one.
+TEST_F(SnapshotterTest, ImageRecordsPutGetListRemove) {
+  Layer("base", "");
+  ASSERT_OK_AND_ASSIGN(auto none, sn_->GetImage("example.com/a:1"));
+  EXPECT_FALSE(none.has_value());
+  ASSERT_OK(sn_->PutImages(
+      {Image("example.com/b:1", "base"), Image("example.com/a:1", "base")}));
+  ASSERT_OK_AND_ASSIGN(auto got, sn_->GetImage("example.com/a:1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, Image("example.com/a:1", "base"));
+  ASSERT_OK_AND_ASSIGN(auto all, sn_->ListImages());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "example.com/a:1");
+  EXPECT_EQ(all[1].name, "example.com/b:1");
+
+  ASSERT_OK(sn_->RemoveImage("example.com/a:1"));
+  EXPECT_THAT(sn_->RemoveImage("example.com/a:1"),
+              StatusIs(StatusCode::kNotFound,
+                       "image \"example.com/a:1\" does not exist"));
+  ASSERT_OK_AND_ASSIGN(all, sn_->ListImages());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "example.com/b:1");
+  // The records persist with the store.
+  ASSERT_OK(Reopen());
+  ASSERT_OK_AND_ASSIGN(got, sn_->GetImage("example.com/b:1"));
+  EXPECT_TRUE(got.has_value());
+}
+
+// A PutImages that fails writes none of its records.
+TEST_F(SnapshotterTest, PutImagesIsAllOrNothing) {
+  EXPECT_THAT(sn_->PutImages({Image("example.com/ok:1", ""),
+                              Image(std::string(4096, 'n'), "")}),
+              StatusIs(StatusCode::kInvalidArgument, "too long"));
+  ASSERT_OK_AND_ASSIGN(auto all, sn_->ListImages());
+  EXPECT_TRUE(all.empty());
+}
+
+TEST_F(SnapshotterTest, SummaryCountsKindsBytesAndImages) {
+  Layer("base", "");
+  Layer("mid", "base");
+  ASSERT_OK(sn_->Prepare("work", "mid"));
+  ASSERT_OK(sn_->View("look", "mid"));
+  ASSERT_OK(sn_->PutImages({Image("example.com/a:1", "mid")}));
+  ASSERT_OK_AND_ASSIGN(StoreSummary sum, sn_->Summary());
+  EXPECT_EQ(sum.snapshots[Kind::kCommitted], 2);
+  EXPECT_EQ(sum.snapshots[Kind::kActive], 1);
+  EXPECT_EQ(sum.snapshots[Kind::kView], 1);
+  ASSERT_OK_AND_ASSIGN(Usage ub, sn_->GetUsage("base"));
+  ASSERT_OK_AND_ASSIGN(Usage um, sn_->GetUsage("mid"));
+  EXPECT_EQ(sum.committed_bytes, ub.size + um.size);
+  EXPECT_EQ(sum.images, 1);
+}
+
+TEST_F(SnapshotterTest, ReadStoreEntriesAndBackupStore) {
+  Layer("base", "");
+  ASSERT_OK(sn_->PutImages({Image("example.com/a:1", "base")}));
+  ASSERT_OK_AND_ASSIGN(metadata::StoreEntries e, sn_->ReadStoreEntries());
+  ASSERT_EQ(e.snapshots.size(), 1u);
+  EXPECT_EQ(e.snapshots[0].first, "base");
+  ASSERT_EQ(e.images.size(), 1u);
+  EXPECT_EQ(e.images[0].first, "example.com/a:1");
+
+  std::string dest = dir_.Sub("backup");
+  std::filesystem::create_directories(dest);
+  ASSERT_OK(sn_->BackupStore(dest));
+  EXPECT_TRUE(std::filesystem::exists(dest + "/data.mdb"));
+  EXPECT_THAT(sn_->BackupStore(dest), StatusIs(StatusCode::kAlreadyExists));
 }
 
 }  // namespace

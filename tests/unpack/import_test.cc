@@ -78,7 +78,7 @@ class ImportTest : public ::testing::Test {
   }
   std::vector<std::string> ImageNames() {
     std::vector<std::string> out;
-    EXPECT_OK(sn_->store()->View([&](metadata::ReadTxn& t) {
+    EXPECT_OK(sn_->TEST_store()->View([&](metadata::ReadTxn& t) {
       return t.ForEachImage([&](const metadata::ImageRecord& r) {
         out.push_back(r.name);
         return OkStatus();
