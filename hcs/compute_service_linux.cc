@@ -49,12 +49,14 @@
 #include "base/env.h"
 
 #include "base/logging.h"
+#include "base/unique_fd.h"
 #include "hcs/compute_service.h"
 #include "hcs/runc_linux.h"
 
 namespace winsnap::hcs {
 namespace {
 
+using base::UniqueFd;
 using linux_backend::BundleOptions;
 using linux_backend::RuncClient;
 using linux_backend::RuncResult;
@@ -70,28 +72,6 @@ constexpr auto kTerminateWait = std::chrono::seconds(10);
 // ---- small POSIX helpers
 // ------------------------------------------------------
 
-// Move-only owner of a file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 bool IsDir(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -104,11 +84,11 @@ Status MakeDir(const std::string& path, mode_t mode) {
   return OkStatus();
 }
 
-StatusOr<Fd> DupFd(int fd, std::string_view what) {
-  if (fd < 0) return Fd();
+StatusOr<UniqueFd> DupFd(int fd, std::string_view what) {
+  if (fd < 0) return UniqueFd();
   int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (d < 0) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)", errno, what);
-  return Fd(d);
+  return UniqueFd(d);
 }
 
 bool WriteAll(int fd, const char* p, size_t n) {
@@ -191,21 +171,16 @@ void WatchChild(pid_t pid, std::shared_ptr<ExitState> st) {
 // master -> stdout. Owns the master and dups of the caller's descriptors.
 class ConsoleRelay {
  public:
-  ConsoleRelay(Fd master, Fd in, Fd out)
+  ConsoleRelay(UniqueFd master, UniqueFd in, UniqueFd out)
       : master_(std::move(master)), in_(std::move(in)), out_(std::move(out)) {}
   ~ConsoleRelay() { Stop(); }
 
   Status Start() {
     int a[2], b[2];
     if (::pipe2(a, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
-    if (::pipe2(b, O_CLOEXEC) < 0) {
-      int e = errno;
-      ::close(a[0]);
-      ::close(a[1]);
-      return ErrnoError("pipe2", e);
-    }
     wake_in_r_.reset(a[0]);
     wake_in_w_.reset(a[1]);
+    if (::pipe2(b, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
     wake_out_r_.reset(b[0]);
     wake_out_w_.reset(b[1]);
     if (in_) in_thread_ = std::thread([this] { InputLoop(); });
@@ -288,8 +263,8 @@ class ConsoleRelay {
     }
   }
 
-  Fd master_, in_, out_;
-  Fd wake_in_r_, wake_in_w_, wake_out_r_, wake_out_w_;
+  UniqueFd master_, in_, out_;
+  UniqueFd wake_in_r_, wake_in_w_, wake_out_r_, wake_out_w_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};
   std::thread in_thread_, out_thread_;
@@ -327,12 +302,12 @@ class ConsoleSocket {
 
   // REQUIRES: runc exited successfully after being given path(); its
   // connection and message are then already queued.
-  StatusOr<Fd> ReceiveMaster() {
+  StatusOr<UniqueFd> ReceiveMaster() {
     pollfd p{listener_.get(), POLLIN, 0};
     if (::poll(&p, 1, 5000) <= 0) {
       return InternalError("runc did not send the console master");
     }
-    Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) return ErrnoError("accept4", errno, path_);
     char name[256];
     iovec iov{name, sizeof name};
@@ -354,13 +329,13 @@ class ConsoleSocket {
     }
     int fd;
     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return Fd(fd);
+    return UniqueFd(fd);
   }
 
  private:
   std::string dir_;
   std::string path_;
-  Fd listener_;
+  UniqueFd listener_;
 };
 
 // ---- Process
@@ -684,11 +659,11 @@ class LinuxComputeSystem final : public ComputeSystem {
 
     std::unique_ptr<ConsoleRelay> relay;
     if (tty) {
-      StatusOr<Fd> master = console->ReceiveMaster();
+      StatusOr<UniqueFd> master = console->ReceiveMaster();
       Status relay_status = master.status();
       if (master.ok()) {
-        StatusOr<Fd> in_dup = DupFd(stdio.std_in, "stdin");
-        StatusOr<Fd> out_dup = DupFd(stdio.std_out, "stdout");
+        StatusOr<UniqueFd> in_dup = DupFd(stdio.std_in, "stdin");
+        StatusOr<UniqueFd> out_dup = DupFd(stdio.std_out, "stdout");
         relay_status = !in_dup.ok() ? in_dup.status() : out_dup.status();
         if (relay_status.ok()) {
           relay = std::make_unique<ConsoleRelay>(
