@@ -23,13 +23,6 @@
 namespace winsnap::base {
 namespace {
 
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
 };
@@ -161,12 +154,10 @@ Status RemoveDirAt(int parent_fd, const std::string& name,
     }
     return ErrnoError("open", errno, path);
   }
+  UniqueFd owner(fd);  // until fdopendir succeeds; then closedir closes fd
   UniqueDir dir(::fdopendir(fd));
-  if (!dir) {
-    Status s = ErrnoError("fdopendir", errno, path);
-    ::close(fd);
-    return s;
-  }
+  if (!dir) return ErrnoError("fdopendir", errno, path);
+  (void)owner.release();
   MountIdentity here;
   if (!IdentityAt(fd, "", &here)) return ErrnoError("statx", errno, path);
   if (!SameMount(here, root)) return MountPointError(path);
@@ -201,27 +192,27 @@ Status RemoveTree(const std::string& path) {
     return InvalidArgumentError("RemoveAll: path must not end in . or ..: " +
                                 path);
   }
-  FdCloser parent_fd{
-      ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (parent_fd.fd < 0) {
+  UniqueFd parent_fd(
+      ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent_fd) {
     if (errno == ENOENT) return OkStatus();
     return ErrnoError("open", errno, parent);
   }
   struct stat st;
-  if (::fstatat(parent_fd.fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fstatat(parent_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return OkStatus();
     return ErrnoError("lstat", errno, path);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return RemoveEntryAt(parent_fd.fd, name, p, DT_REG, MountIdentity{});
+    return RemoveEntryAt(parent_fd.get(), name, p, DT_REG, MountIdentity{});
   }
   // The tree's filesystem is its parent's: a path that is itself a mount
   // point is refused like one met inside.
   MountIdentity root;
-  if (!IdentityAt(parent_fd.fd, "", &root)) {
+  if (!IdentityAt(parent_fd.get(), "", &root)) {
     return ErrnoError("statx", errno, parent);
   }
-  return RemoveDirAt(parent_fd.fd, name, p, root);
+  return RemoveDirAt(parent_fd.get(), name, p, root);
 }
 
 void AddUsage(const std::string& path, std::set<std::pair<dev_t, ino_t>>* seen,
@@ -323,9 +314,9 @@ class PosixEnv final : public Env {
   }
 
   Status SyncDir(const std::string& path) override {
-    FdCloser f{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (f.fd < 0) return ErrnoError("open", errno, path);
-    if (::fsync(f.fd) != 0) return ErrnoError("fsync", errno, path);
+    UniqueFd f(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!f) return ErrnoError("open", errno, path);
+    if (::fsync(f.get()) != 0) return ErrnoError("fsync", errno, path);
     return OkStatus();
   }
 
@@ -361,12 +352,12 @@ class PosixEnv final : public Env {
   }
 
   StatusOr<std::string> ReadFile(const std::string& path) override {
-    FdCloser f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (f.fd < 0) return ErrnoError("open", errno, path);
+    UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!f) return ErrnoError("open", errno, path);
     std::string out;
     char buf[65536];
     for (;;) {
-      ssize_t n = ::read(f.fd, buf, sizeof buf);
+      ssize_t n = ::read(f.get(), buf, sizeof buf);
       if (n < 0) {
         if (errno == EINTR) continue;
         return ErrnoError("read", errno, path);
@@ -381,12 +372,12 @@ class PosixEnv final : public Env {
                          std::string_view data) override {
     std::string tmp = path + ".tmp." + std::to_string(::getpid());
     {
-      FdCloser f{
-          ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-      if (f.fd < 0) return ErrnoError("open", errno, tmp);
+      UniqueFd f(
+          ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+      if (!f) return ErrnoError("open", errno, tmp);
       size_t off = 0;
       while (off < data.size()) {
-        ssize_t n = ::write(f.fd, data.data() + off, data.size() - off);
+        ssize_t n = ::write(f.get(), data.data() + off, data.size() - off);
         if (n < 0) {
           if (errno == EINTR) continue;
           Status s = ErrnoError("write", errno, tmp);
@@ -395,7 +386,7 @@ class PosixEnv final : public Env {
         }
         off += static_cast<size_t>(n);
       }
-      if (::fsync(f.fd) != 0) {
+      if (::fsync(f.get()) != 0) {
         Status s = ErrnoError("fsync", errno, tmp);
         ::unlink(tmp.c_str());
         return s;

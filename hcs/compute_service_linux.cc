@@ -36,12 +36,10 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -49,12 +47,15 @@
 #include "base/env.h"
 
 #include "base/logging.h"
+#include "base/thread_annotations.h"
+#include "base/unique_fd.h"
 #include "hcs/compute_service.h"
 #include "hcs/runc_linux.h"
 
 namespace winsnap::hcs {
 namespace {
 
+using base::UniqueFd;
 using linux_backend::BundleOptions;
 using linux_backend::RuncClient;
 using linux_backend::RuncResult;
@@ -70,28 +71,6 @@ constexpr auto kTerminateWait = std::chrono::seconds(10);
 // ---- small POSIX helpers
 // ------------------------------------------------------
 
-// Move-only owner of a file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) reset(std::exchange(o.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 bool IsDir(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -104,11 +83,11 @@ Status MakeDir(const std::string& path, mode_t mode) {
   return OkStatus();
 }
 
-StatusOr<Fd> DupFd(int fd, std::string_view what) {
-  if (fd < 0) return Fd();
+StatusOr<UniqueFd> DupFd(int fd, std::string_view what) {
+  if (fd < 0) return UniqueFd();
   int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (d < 0) return ErrnoError("fcntl(F_DUPFD_CLOEXEC)", errno, what);
-  return Fd(d);
+  return UniqueFd(d);
 }
 
 bool WriteAll(int fd, const char* p, size_t n) {
@@ -141,11 +120,11 @@ bool ValidId(std::string_view id) {
 
 // Filled once by the watcher thread of one process.
 struct ExitState {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool exited = false;  // GUARDED_BY(mu)
-  uint32_t code = 0;    // GUARDED_BY(mu)
-  Status error;         // GUARDED_BY(mu): set if the code cannot be known
+  base::Mutex mu;
+  base::CondVar cv;
+  bool exited GUARDED_BY(mu) = false;
+  uint32_t code GUARDED_BY(mu) = 0;
+  Status error GUARDED_BY(mu);  // set if the code cannot be known
 };
 
 // Starts a detached thread that waits for "pid" to exit and records its exit
@@ -167,7 +146,7 @@ void WatchChild(pid_t pid, std::shared_ptr<ExitState> st) {
         std::this_thread::sleep_for(kPoll);
       }
     }
-    std::lock_guard<std::mutex> l(st->mu);
+    base::MutexLock l(&st->mu);
     if (r == 0) {
       st->code = si.si_code == CLD_EXITED
                      ? static_cast<uint32_t>(si.si_status)
@@ -180,7 +159,7 @@ void WatchChild(pid_t pid, std::shared_ptr<ExitState> st) {
           " is not a child of this process; its exit code is unknown");
     }
     st->exited = true;
-    st->cv.notify_all();
+    st->cv.SignalAll();
   }).detach();
 }
 
@@ -191,21 +170,16 @@ void WatchChild(pid_t pid, std::shared_ptr<ExitState> st) {
 // master -> stdout. Owns the master and dups of the caller's descriptors.
 class ConsoleRelay {
  public:
-  ConsoleRelay(Fd master, Fd in, Fd out)
+  ConsoleRelay(UniqueFd master, UniqueFd in, UniqueFd out)
       : master_(std::move(master)), in_(std::move(in)), out_(std::move(out)) {}
   ~ConsoleRelay() { Stop(); }
 
   Status Start() {
     int a[2], b[2];
     if (::pipe2(a, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
-    if (::pipe2(b, O_CLOEXEC) < 0) {
-      int e = errno;
-      ::close(a[0]);
-      ::close(a[1]);
-      return ErrnoError("pipe2", e);
-    }
     wake_in_r_.reset(a[0]);
     wake_in_w_.reset(a[1]);
+    if (::pipe2(b, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
     wake_out_r_.reset(b[0]);
     wake_out_w_.reset(b[1]);
     if (in_) in_thread_ = std::thread([this] { InputLoop(); });
@@ -288,8 +262,8 @@ class ConsoleRelay {
     }
   }
 
-  Fd master_, in_, out_;
-  Fd wake_in_r_, wake_in_w_, wake_out_r_, wake_out_w_;
+  UniqueFd master_, in_, out_;
+  UniqueFd wake_in_r_, wake_in_w_, wake_out_r_, wake_out_w_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};
   std::thread in_thread_, out_thread_;
@@ -327,12 +301,12 @@ class ConsoleSocket {
 
   // REQUIRES: runc exited successfully after being given path(); its
   // connection and message are then already queued.
-  StatusOr<Fd> ReceiveMaster() {
+  StatusOr<UniqueFd> ReceiveMaster() {
     pollfd p{listener_.get(), POLLIN, 0};
     if (::poll(&p, 1, 5000) <= 0) {
       return InternalError("runc did not send the console master");
     }
-    Fd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) return ErrnoError("accept4", errno, path_);
     char name[256];
     iovec iov{name, sizeof name};
@@ -354,13 +328,13 @@ class ConsoleSocket {
     }
     int fd;
     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return Fd(fd);
+    return UniqueFd(fd);
   }
 
  private:
   std::string dir_;
   std::string path_;
-  Fd listener_;
+  UniqueFd listener_;
 };
 
 // ---- Process
@@ -378,19 +352,19 @@ class LinuxProcess final : public Process {
   StatusOr<uint32_t> Wait() override {
     uint32_t code;
     {
-      std::unique_lock<std::mutex> l(exit_->mu);
-      exit_->cv.wait(l, [&] { return exit_->exited; });
+      base::MutexLock l(&exit_->mu);
+      while (!exit_->exited) exit_->cv.Wait(&exit_->mu);
       if (!exit_->error.ok()) return exit_->error;
       code = exit_->code;
     }
-    std::lock_guard<std::mutex> l(console_mu_);
+    base::MutexLock l(&console_mu_);
     if (console_) console_->Drain();
     return code;
   }
 
   StatusOr<std::optional<uint32_t>> TryWait() override {
     {
-      std::lock_guard<std::mutex> l(exit_->mu);
+      base::MutexLock l(&exit_->mu);
       if (!exit_->exited) return std::optional<uint32_t>();
     }
     WINSNAP_ASSIGN_OR_RETURN(uint32_t code, Wait());
@@ -398,7 +372,7 @@ class LinuxProcess final : public Process {
   }
 
   Status Signal(int signal) override {
-    std::lock_guard<std::mutex> l(exit_->mu);
+    base::MutexLock l(&exit_->mu);
     if (exit_->exited) return OkStatus();
     if (::kill(pid_, signal) < 0 && errno != ESRCH) {
       return ErrnoError("kill", errno, std::to_string(pid_));
@@ -409,7 +383,7 @@ class LinuxProcess final : public Process {
   Status Terminate() override { return Signal(SIGKILL); }
 
   Status ResizeConsole(uint16_t height, uint16_t width) override {
-    std::lock_guard<std::mutex> l(console_mu_);
+    base::MutexLock l(&console_mu_);
     if (!console_) {
       return FailedPreconditionError("process " + std::to_string(pid_) +
                                      " has no console");
@@ -418,15 +392,15 @@ class LinuxProcess final : public Process {
   }
 
   void Close() override {
-    std::lock_guard<std::mutex> l(console_mu_);
+    base::MutexLock l(&console_mu_);
     if (console_) console_->Stop();
   }
 
  private:
   const pid_t pid_;
   const std::shared_ptr<ExitState> exit_;
-  std::mutex console_mu_;
-  std::unique_ptr<ConsoleRelay> console_;  // GUARDED_BY(console_mu_)
+  base::Mutex console_mu_;
+  std::unique_ptr<ConsoleRelay> console_ GUARDED_BY(console_mu_);
 };
 
 // ---- ComputeSystem
@@ -480,6 +454,8 @@ class LinuxComputeSystem final : public ComputeSystem {
     }
     auto cs = std::make_unique<LinuxComputeSystem>(ctx, std::string(id), doc,
                                                    /*opened=*/false);
+    // Not shared yet: the lock only satisfies Prepare's REQUIRES(mu_).
+    base::MutexLock l(&cs->mu_);
     Status s = cs->Prepare();
     if (!s.ok()) {
       // Nothing is deleted while the overlay may still be mounted.
@@ -518,14 +494,17 @@ class LinuxComputeSystem final : public ComputeSystem {
     auto cs = std::make_unique<LinuxComputeSystem>(ctx, std::string(id),
                                                    std::move(doc),
                                                    /*opened=*/true);
-    WINSNAP_RETURN_IF_ERROR(cs->LoadState());
+    {
+      base::MutexLock l(&cs->mu_);  // not shared yet; for the analysis
+      WINSNAP_RETURN_IF_ERROR(cs->LoadState());
+    }
     return cs;
   }
 
   const std::string& id() const override { return id_; }
 
   Status Start() override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (terminated_) return Stopped("start");
     if (started_) {
       return FailedPreconditionError("compute system \"" + id_ +
@@ -536,7 +515,7 @@ class LinuxComputeSystem final : public ComputeSystem {
   }
 
   Status Shutdown(std::chrono::milliseconds timeout) override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (terminated_) return OkStatus();
     WINSNAP_ASSIGN_OR_RETURN(std::string status, RuncStatus());
     if (status.empty() || status == "stopped") {
@@ -565,7 +544,7 @@ class LinuxComputeSystem final : public ComputeSystem {
   }
 
   Status Terminate() override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     return TerminateLocked();
   }
 
@@ -574,7 +553,7 @@ class LinuxComputeSystem final : public ComputeSystem {
 
   StatusOr<schema::Properties> Properties(
       const schema::PropertyQuery& query) override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     schema::Properties p;
     p.id = id_;
     p.system_type = "Container";
@@ -612,7 +591,7 @@ class LinuxComputeSystem final : public ComputeSystem {
 
   StatusOr<std::unique_ptr<Process>> CreateProcess(
       const schema::ProcessParameters& params, const StdioFds& stdio) override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (terminated_) return Stopped("create a process in");
     if (!started_) {
       return FailedPreconditionError("compute system \"" + id_ +
@@ -684,11 +663,11 @@ class LinuxComputeSystem final : public ComputeSystem {
 
     std::unique_ptr<ConsoleRelay> relay;
     if (tty) {
-      StatusOr<Fd> master = console->ReceiveMaster();
+      StatusOr<UniqueFd> master = console->ReceiveMaster();
       Status relay_status = master.status();
       if (master.ok()) {
-        StatusOr<Fd> in_dup = DupFd(stdio.std_in, "stdin");
-        StatusOr<Fd> out_dup = DupFd(stdio.std_out, "stdout");
+        StatusOr<UniqueFd> in_dup = DupFd(stdio.std_in, "stdin");
+        StatusOr<UniqueFd> out_dup = DupFd(stdio.std_out, "stdout");
         relay_status = !in_dup.ok() ? in_dup.status() : out_dup.status();
         if (relay_status.ok()) {
           relay = std::make_unique<ConsoleRelay>(
@@ -713,7 +692,7 @@ class LinuxComputeSystem final : public ComputeSystem {
   }
 
   void Close() override {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (closed_) return;
     closed_ = true;
     if (!opened_ && doc_.should_terminate_on_last_handle_closed &&
@@ -781,7 +760,7 @@ class LinuxComputeSystem final : public ComputeSystem {
   }
 
   // Creates upper/work/rootfs, mounts the overlay, persists the document.
-  Status Prepare() {
+  Status Prepare() REQUIRES(mu_) {
     const schema::Storage& st = *doc_.container->storage;
     WINSNAP_RETURN_IF_ERROR(MakeDir(scratch_ + "/Files", 0755));
     WINSNAP_RETURN_IF_ERROR(MakeDir(scratch_ + "/work", 0700));
@@ -807,7 +786,7 @@ class LinuxComputeSystem final : public ComputeSystem {
     return SaveState();
   }
 
-  Status Unmount() {
+  Status Unmount() REQUIRES(mu_) {
     if (mounted_ || IsMountPoint(rootfs_)) {
       if (::umount2(rootfs_.c_str(), 0) < 0) {
         if (errno == EBUSY) {
@@ -846,7 +825,7 @@ class LinuxComputeSystem final : public ComputeSystem {
     return a.st_dev != b.st_dev;
   }
 
-  Status TerminateLocked() {
+  Status TerminateLocked() REQUIRES(mu_) {
     if (terminated_) return OkStatus();
     if (has_container_) {
       Runc({"kill", "--all", id_, "KILL"}).IgnoreError();
@@ -868,7 +847,7 @@ class LinuxComputeSystem final : public ComputeSystem {
   }
 
   Status FreezeOrThaw(const char* verb, const char* from) {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     WINSNAP_ASSIGN_OR_RETURN(std::string status, RuncStatus());
     if (terminated_ || !has_container_ || status != from) {
       StatusOr<std::string> state = StateLocked();
@@ -881,7 +860,7 @@ class LinuxComputeSystem final : public ComputeSystem {
 
   // "" if runc has no container by that id, else runc's status
   // ("created", "running", "paused", "stopped").
-  StatusOr<std::string> RuncStatus() {
+  StatusOr<std::string> RuncStatus() REQUIRES(mu_) {
     if (!has_container_ && !opened_) return std::string();
     WINSNAP_ASSIGN_OR_RETURN(RuncResult r, ctx_.runc.Run({"state", id_}));
     if (r.exit_code != 0) {
@@ -897,7 +876,7 @@ class LinuxComputeSystem final : public ComputeSystem {
     return j["status"].get<std::string>();
   }
 
-  StatusOr<std::string> StateLocked() {
+  StatusOr<std::string> StateLocked() REQUIRES(mu_) {
     if (terminated_ || stopped_without_init_) return std::string("Stopped");
     WINSNAP_ASSIGN_OR_RETURN(std::string status, RuncStatus());
     if (status.empty()) return std::string(started_ ? "Running" : "Created");
@@ -926,7 +905,7 @@ class LinuxComputeSystem final : public ComputeSystem {
 
   std::string LogFile() const { return bundle_ + "/" + kLogFile; }
 
-  Status SaveState() {
+  Status SaveState() REQUIRES(mu_) {
     json j = {{"started", started_},
               {"terminated", terminated_},
               {"hasContainer", has_container_}};
@@ -934,7 +913,7 @@ class LinuxComputeSystem final : public ComputeSystem {
                                                  j.dump());
   }
 
-  Status LoadState() {
+  Status LoadState() REQUIRES(mu_) {
     Status err;
     std::string text = ReadText(bundle_ + "/" + kStateFile, &err);
     if (!err.ok()) return err;
@@ -959,14 +938,14 @@ class LinuxComputeSystem final : public ComputeSystem {
   std::string scratch_;
   std::string rootfs_;
 
-  std::mutex mu_;
-  bool started_ = false;        // GUARDED_BY(mu_)
-  bool has_container_ = false;  // GUARDED_BY(mu_): runc knows the container
-  bool mounted_ = false;        // GUARDED_BY(mu_)
-  bool terminated_ = false;     // GUARDED_BY(mu_)
-  bool stopped_without_init_ = false;  // GUARDED_BY(mu_)
-  bool closed_ = false;                // GUARDED_BY(mu_)
-  int process_counter_ = 0;            // GUARDED_BY(mu_)
+  base::Mutex mu_;
+  bool started_ GUARDED_BY(mu_) = false;
+  bool has_container_ GUARDED_BY(mu_) = false;  // runc knows the container
+  bool mounted_ GUARDED_BY(mu_) = false;
+  bool terminated_ GUARDED_BY(mu_) = false;
+  bool stopped_without_init_ GUARDED_BY(mu_) = false;
+  bool closed_ GUARDED_BY(mu_) = false;
+  int process_counter_ GUARDED_BY(mu_) = 0;
 };
 
 // ---- ComputeService

@@ -210,8 +210,8 @@ class Relay {
       return win::LastError("CreateThread", "stdio relay");
     }
     // The thread owns the handles now.
-    from.release();
-    to.release();
+    (void)from.release();
+    (void)to.release();
     return r;
   }
 

@@ -6,9 +6,9 @@
 //
 // STYLE.md rule 13 asks for wil::unique_* owners. WIL is not packaged in
 // Debian 12 (the CI cross-compiles with g++-mingw-w64 from Debian), so these
-// are std::unique_ptr with explicit deleters: move-only, no hand-written
-// move-assignment (the leveldb ScopedHandle bug rule 13 warns about cannot
-// happen), and a deleter that ignores INVALID_HANDLE_VALUE.
+// are std::unique_ptr with explicit deleters, and HANDLEs are owned by the
+// one base::UniqueHandle (base/unique_handle_windows.h, whose move, self-move
+// and double-reset are tested); both ignore INVALID_HANDLE_VALUE.
 //
 // Thread-safety: stateless helpers; each owner is a value.
 
@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "base/status.h"
+#include "base/unique_handle_windows.h"
 
 namespace winsnap::hcs::win {
 
@@ -72,12 +73,8 @@ Status HresultError(std::string_view function, HRESULT hr,
 // GetLastError() as a Status, same format as HresultError.
 Status LastError(std::string_view function, std::string_view what = {});
 
-struct CloseHandleDeleter {
-  void operator()(HANDLE h) const {
-    if (h != nullptr && h != INVALID_HANDLE_VALUE) ::CloseHandle(h);
-  }
-};
-using UniqueHandle = std::unique_ptr<void, CloseHandleDeleter>;
+// The one Win32 HANDLE owner (CloseHandle); see base/unique_resource.h.
+using UniqueHandle = base::UniqueHandle;
 
 struct LocalFreeDeleter {
   void operator()(void* p) const { ::LocalFree(p); }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/unique_fd.h"
 #include "hcs/command_line.h"
 
 namespace winsnap::hcs::linux_backend {
@@ -313,13 +314,13 @@ StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int in, int out,
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     return InvalidArgumentError("Spawn needs an absolute program path");
   }
-  int devnull = -1;
+  base::UniqueFd devnull;
   if (in < 0 || out < 0 || err < 0) {
-    devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull < 0) return ErrnoError("open", errno, "/dev/null");
+    devnull.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!devnull) return ErrnoError("open", errno, "/dev/null");
   }
-  int src[3] = {in >= 0 ? in : devnull, out >= 0 ? out : devnull,
-                err >= 0 ? err : devnull};
+  int src[3] = {in >= 0 ? in : devnull.get(), out >= 0 ? out : devnull.get(),
+                err >= 0 ? err : devnull.get()};
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv)
@@ -327,11 +328,7 @@ StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int in, int out,
   args.push_back(nullptr);
 
   pid_t pid = ::fork();
-  if (pid < 0) {
-    int e = errno;
-    if (devnull >= 0) ::close(devnull);
-    return ErrnoError("fork", e, argv[0]);
-  }
+  if (pid < 0) return ErrnoError("fork", errno, argv[0]);
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
     int tmp[3];
@@ -350,7 +347,6 @@ StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, int in, int out,
     ::execv(args[0], args.data());
     ::_exit(127);
   }
-  if (devnull >= 0) ::close(devnull);
   return pid;
 }
 
@@ -370,24 +366,19 @@ StatusOr<RuncResult> RuncClient::Run(
     const std::vector<std::string>& args) const {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
-  if (::pipe2(err, O_CLOEXEC) < 0) {
-    int e = errno;
-    ::close(out[0]);
-    ::close(out[1]);
-    return ErrnoError("pipe2", e);
-  }
+  base::UniqueFd out_r(out[0]), out_w(out[1]);
+  if (::pipe2(err, O_CLOEXEC) < 0) return ErrnoError("pipe2", errno);
+  base::UniqueFd err_r(err[0]), err_w(err[1]);
   std::vector<std::string> argv = {runc_, "--root", state_dir_};
   argv.insert(argv.end(), args.begin(), args.end());
-  StatusOr<pid_t> pid = Spawn(argv, -1, out[1], err[1]);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (!pid.ok()) {
-    ::close(out[0]);
-    ::close(err[0]);
-    return pid.status();
-  }
+  StatusOr<pid_t> pid = Spawn(argv, -1, out_w.get(), err_w.get());
+  // Only the child keeps the write ends, so EOF means it closed them.
+  out_w.reset();
+  err_w.reset();
+  if (!pid.ok()) return pid.status();
   RuncResult r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  base::UniqueFd* owners[2] = {&out_r, &err_r};
+  pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
   int open_fds = 2;
   while (open_fds > 0) {
     if (::poll(fds, 2, -1) < 0) {
@@ -403,15 +394,16 @@ StatusOr<RuncResult> RuncClient::Run(
       if (n > 0) {
         (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
       } else if (n == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
+        owners[i]->reset();
         fds[i].fd = -1;
         --open_fds;
       }
     }
   }
-  for (pollfd& p : fds) {
-    if (p.fd >= 0) ::close(p.fd);
-  }
+  // Closed before the wait, so a child still writing after a poll error gets
+  // EPIPE instead of blocking on a full pipe.
+  out_r.reset();
+  err_r.reset();
   WINSNAP_ASSIGN_OR_RETURN(r.exit_code, WaitChild(*pid));
   return r;
 }

@@ -5,13 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "unpack/digest.h"
 #include "unpack/layer_limits.h"
 #include "unpack/win_metadata.h"
@@ -38,8 +37,8 @@ class BufferPipe {
 
   // Producer: a free buffer, or the reason the consumer gave up.
   StatusOr<Buffer*> Acquire() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty() || cancelled_; });
+    base::MutexLock lock(&mu_);
+    while (free_.empty() && !cancelled_) cv_.Wait(&mu_);
     if (cancelled_) return cancel_status_;
     Buffer* b = free_.front();
     free_.pop_front();
@@ -47,27 +46,27 @@ class BufferPipe {
   }
   void Push(Buffer* b) {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(&mu_);
       full_.push_back(b);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   void Give(Buffer* b) { Release(b); }
   // Producer: no more buffers; "s" is the stream's verdict.
   void CloseWrite(Status s) {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(&mu_);
       closed_ = true;
       close_status_ = std::move(s);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
   // Consumer: the next full buffer, nullptr at a clean end, or the
   // producer's error.
   StatusOr<Buffer*> Pop() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !full_.empty() || closed_; });
+    base::MutexLock lock(&mu_);
+    while (full_.empty() && !closed_) cv_.Wait(&mu_);
     if (!full_.empty()) {
       Buffer* b = full_.front();
       full_.pop_front();
@@ -78,31 +77,31 @@ class BufferPipe {
   }
   void Release(Buffer* b) {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(&mu_);
       free_.push_back(b);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   // Consumer: stop the producer.
   void Cancel(Status s) {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(&mu_);
       cancelled_ = true;
       cancel_status_ = std::move(s);
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 
  private:
   std::vector<Buffer> storage_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Buffer*> free_;  // GUARDED_BY(mu_)
-  std::deque<Buffer*> full_;  // GUARDED_BY(mu_)
-  bool closed_ = false;       // GUARDED_BY(mu_)
-  Status close_status_;       // GUARDED_BY(mu_)
-  bool cancelled_ = false;    // GUARDED_BY(mu_)
-  Status cancel_status_;      // GUARDED_BY(mu_)
+  base::Mutex mu_;
+  base::CondVar cv_;
+  std::deque<Buffer*> free_ GUARDED_BY(mu_);
+  std::deque<Buffer*> full_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
+  Status close_status_ GUARDED_BY(mu_);
+  bool cancelled_ GUARDED_BY(mu_) = false;
+  Status cancel_status_ GUARDED_BY(mu_);
 };
 
 // Hands the writer the producer's buffers and hashes each one (the diffID)

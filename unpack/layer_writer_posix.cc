@@ -49,15 +49,12 @@ Status RemoveAllAt(int dirfd, const std::string& name, std::string_view entry) {
     return EntryErrno(entry, "fstatat", errno);
   }
   if (S_ISDIR(st.st_mode)) {
-    int fd = ::openat(dirfd, name.c_str(),
-                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return EntryErrno(entry, "openat", errno);
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-      int err = errno;
-      ::close(fd);
-      return EntryErrno(entry, "fdopendir", err);
-    }
+    UniqueFd fd(::openat(dirfd, name.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return EntryErrno(entry, "openat", errno);
+    DIR* d = ::fdopendir(fd.get());
+    if (!d) return EntryErrno(entry, "fdopendir", errno);
+    (void)fd.release();  // closedir(d) closes it
     std::vector<std::string> names;
     while (dirent* e = ::readdir(d)) {
       std::string_view n = e->d_name;

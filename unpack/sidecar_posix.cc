@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/env.h"
+#include "base/unique_fd.h"
 #include "unpack/layer_path.h"
 #include "unpack/registry/digest.h"
 
@@ -52,12 +53,9 @@ bool GetTo(const json& j, const char* key, T* out) {
 }
 
 Status SyncPath(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-  if (fd < 0) return ErrnoError("open", errno, path);
-  int r = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (r != 0) return ErrnoError("fsync", err, path);
+  base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECTORY));
+  if (!fd) return ErrnoError("open", errno, path);
+  if (::fsync(fd.get()) != 0) return ErrnoError("fsync", errno, path);
   return OkStatus();
 }
 

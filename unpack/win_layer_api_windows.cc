@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "base/unique_handle_windows.h"
 #include "base/utf16_windows.h"
 #include "unpack/win_layer_api.h"
 
@@ -35,12 +36,7 @@ namespace {
 
 using ::winsnap::base::Widen;
 
-struct CloseHandleDeleter {
-  void operator()(void* h) const {
-    if (h && h != INVALID_HANDLE_VALUE) ::CloseHandle(h);
-  }
-};
-using UniqueHandle = std::unique_ptr<void, CloseHandleDeleter>;
+using ::winsnap::base::UniqueHandle;
 
 std::string Narrow(const std::wstring& s) {
   if (s.empty()) return std::string();

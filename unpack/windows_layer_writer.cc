@@ -3,13 +3,12 @@
 #include "unpack/windows_layer_writer.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <utility>
 
+#include "base/thread_annotations.h"
 #include "base/thread_pool.h"
 
 #include "unpack/backup_stream.h"
@@ -188,11 +187,11 @@ class WindowsLayerWriter final : public LayerWriter {
   bool in_entry_ = false;  // an entry is open (current_ or deferred_)
   std::unique_ptr<FileJob> deferred_;    // buffered, not yet created
   std::vector<PendingLink> base_links_;  // made after the workers drain
-  std::mutex mu_;
-  std::condition_variable cv_;
-  size_t jobs_ = 0;             // GUARDED_BY(mu_)
-  size_t in_flight_bytes_ = 0;  // GUARDED_BY(mu_)
-  Status job_error_;            // GUARDED_BY(mu_): the first failure
+  base::Mutex mu_;
+  base::CondVar cv_;
+  size_t jobs_ GUARDED_BY(mu_) = 0;
+  size_t in_flight_bytes_ GUARDED_BY(mu_) = 0;
+  Status job_error_ GUARDED_BY(mu_);  // the first failure
 };
 
 Status WindowsLayerWriter::RunJob(const FileJob& job) {
@@ -229,34 +228,34 @@ Status WindowsLayerWriter::RunJob(const FileJob& job) {
 void WindowsLayerWriter::Submit(FileJob job) {
   const size_t n = job.bytes.size();
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] {
-      return in_flight_bytes_ == 0 || in_flight_bytes_ + n <= kMaxInFlightBytes;
-    });
+    base::MutexLock lock(&mu_);
+    while (in_flight_bytes_ != 0 && in_flight_bytes_ + n > kMaxInFlightBytes) {
+      cv_.Wait(&mu_);
+    }
     ++jobs_;
     in_flight_bytes_ += n;
   }
   auto shared = std::make_shared<FileJob>(std::move(job));
   pool_->Submit([this, shared, n] {
     Status s = Ctx(RunJob(*shared), shared->name);
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(&mu_);
     if (!s.ok() && job_error_.ok()) job_error_ = s;
     --jobs_;
     in_flight_bytes_ -= n;
-    cv_.notify_all();
+    cv_.SignalAll();
   });
 }
 
 Status WindowsLayerWriter::Drain() {
   if (!pool_) return OkStatus();
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return jobs_ == 0; });
+  base::MutexLock lock(&mu_);
+  while (jobs_ != 0) cv_.Wait(&mu_);
   return job_error_;
 }
 
 Status WindowsLayerWriter::JobError() {
   if (!pool_) return OkStatus();
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return job_error_;
 }
 

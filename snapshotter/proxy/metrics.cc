@@ -168,13 +168,13 @@ void MetricsServer::Impl::Accept() {
 MetricsServer::MetricsServer() : impl_(std::make_unique<Impl>()) {}
 
 void RpcMetrics::Begin() {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   ++in_flight_;
 }
 
 void RpcMetrics::End(const std::string& method, StatusCode code,
                      int64_t micros) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   --in_flight_;
   ++counts_[{method, code}];
   micros_[method] += micros;
@@ -187,18 +187,18 @@ void RpcMetrics::End(const std::string& method, StatusCode code,
 }
 
 int64_t RpcMetrics::Count(const std::string& method, StatusCode code) const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = counts_.find({method, code});
   return it == counts_.end() ? 0 : it->second;
 }
 
 int64_t RpcMetrics::InFlight() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return in_flight_;
 }
 
 std::string RpcMetrics::RenderPrometheus() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   std::ostringstream out;
   out << "# HELP winsnap_rpc_total Snapshots RPCs handled, by method and "
          "gRPC code.\n"

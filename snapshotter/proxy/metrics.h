@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::proxy {
@@ -61,13 +62,12 @@ class RpcMetrics {
   std::string RenderPrometheus() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, StatusCode>, int64_t>
-      counts_;                             // GUARDED_BY(mu_)
-  std::map<std::string, int64_t> micros_;  // GUARDED_BY(mu_)
+  mutable base::Mutex mu_;
+  std::map<std::pair<std::string, StatusCode>, int64_t> counts_ GUARDED_BY(mu_);
+  std::map<std::string, int64_t> micros_ GUARDED_BY(mu_);
   // Per method: counts of RPCs at or under each kLatencyBuckets bound.
-  std::map<std::string, std::vector<int64_t>> buckets_;  // GUARDED_BY(mu_)
-  int64_t in_flight_ = 0;                                // GUARDED_BY(mu_)
+  std::map<std::string, std::vector<int64_t>> buckets_ GUARDED_BY(mu_);
+  int64_t in_flight_ GUARDED_BY(mu_) = 0;
 };
 
 // Store gauges in Prometheus text: winsnap_snapshots{kind}, winsnap_

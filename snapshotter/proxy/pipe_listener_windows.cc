@@ -135,10 +135,10 @@ void Accept(H2Server::Impl* impl, std::shared_ptr<PipeListener> l,
 // OK if nobody serves "name"; AlreadyExists if a server answers (or all its
 // instances are busy, or it exists and refuses us).
 Status ProbeFree(const std::wstring& name) {
-  HANDLE h = ::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE, 0,
-                           nullptr, OPEN_EXISTING, 0, nullptr);
-  DWORD err = h == INVALID_HANDLE_VALUE ? ::GetLastError() : ERROR_SUCCESS;
-  if (h != INVALID_HANDLE_VALUE) ::CloseHandle(h);
+  base::UniqueHandle h(::CreateFileW(name.c_str(), GENERIC_READ | GENERIC_WRITE,
+                                     0, nullptr, OPEN_EXISTING, 0, nullptr));
+  DWORD err = h ? ERROR_SUCCESS : ::GetLastError();
+  h.reset();
   if (err == ERROR_FILE_NOT_FOUND) return Status();
   const std::string pipe = base::Narrow(name);
   if (err == ERROR_SUCCESS || err == ERROR_PIPE_BUSY ||

@@ -17,6 +17,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/unique_fd.h"
+
 namespace winsnap::proxy {
 namespace {
 
@@ -90,13 +92,13 @@ Status PrepareSocketPath(const std::string& path) {
         " exists and is not a socket; refusing to replace it (remove "
         "it or choose another --address)");
   }
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoError("socket", errno);
+  base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoError("socket", errno);
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.data(), path.size());
   bool live =
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
+      ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  fd.reset();
   if (live) {
     return FailedPreconditionError("another server is accepting on " + path +
                                    "; stop it first");

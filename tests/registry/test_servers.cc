@@ -382,7 +382,7 @@ TcpProxy::~TcpProxy() {
   acceptor_.join();
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     threads.swap(threads_);
   }
   for (auto& t : threads) t.join();
@@ -390,7 +390,7 @@ TcpProxy::~TcpProxy() {
 }
 
 std::string TcpProxy::client_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return client_bytes_;
 }
 
@@ -404,7 +404,7 @@ void TcpProxy::AcceptLoop() {
       continue;
     }
     ++connections_;
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     threads_.emplace_back([this, client, upstream] { Pump(client, upstream); });
   }
 }
@@ -423,7 +423,7 @@ void TcpProxy::Pump(int client, int upstream) {
       ssize_t n = ::recv(client, buf, sizeof buf, 0);
       if (n <= 0) break;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        base::MutexLock lock(&mu_);
         client_bytes_.append(buf, static_cast<size_t>(n));
       }
       if (!SendAll(upstream, buf, static_cast<size_t>(n))) break;
@@ -471,7 +471,7 @@ MiniHttpServer::~MiniHttpServer() {
   acceptor_.join();
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     threads.swap(threads_);
   }
   for (auto& t : threads) t.join();
@@ -479,7 +479,7 @@ MiniHttpServer::~MiniHttpServer() {
 }
 
 std::vector<MiniRequest> MiniHttpServer::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return requests_;
 }
 
@@ -487,7 +487,7 @@ void MiniHttpServer::AcceptLoop() {
   while (!stop_.load()) {
     int fd = AcceptWithStop(listen_fd_, stop_);
     if (fd < 0) continue;
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     threads_.emplace_back([this, fd] { Serve(fd); });
   }
 }
@@ -524,7 +524,7 @@ void MiniHttpServer::Serve(int fd) {
       req.headers[k] = v;
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      base::MutexLock lock(&mu_);
       requests_.push_back(req);
     }
     MiniResponse res = handler_(req);

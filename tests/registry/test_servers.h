@@ -26,13 +26,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "unpack/registry/manifest.h"
 #include "unpack/registry/platform.h"
 
@@ -168,9 +168,9 @@ class TcpProxy {
   std::atomic<int64_t> cut_at_{-1};
   std::atomic<int64_t> corrupt_at_{-1};
   std::atomic<int> connections_{0};
-  mutable std::mutex mu_;
-  std::string client_bytes_;          // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;  // GUARDED_BY(mu_)
+  mutable base::Mutex mu_;
+  std::string client_bytes_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
   std::thread acceptor_;
 };
 
@@ -213,9 +213,9 @@ class MiniHttpServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
-  mutable std::mutex mu_;
-  std::vector<MiniRequest> requests_;  // GUARDED_BY(mu_)
-  std::vector<std::thread> threads_;   // GUARDED_BY(mu_)
+  mutable base::Mutex mu_;
+  std::vector<MiniRequest> requests_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
   std::thread acceptor_;
 };
 

@@ -16,9 +16,9 @@
 
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/thread_annotations.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
@@ -54,7 +54,7 @@ class CountingSource final : public ImageSource {
   StatusOr<std::string> ReadFile(const std::string& name,
                                  size_t limit) const override {
     {
-      std::lock_guard lock(mu_);
+      base::MutexLock lock(&mu_);
       ++reads_[name];
     }
     return in_->ReadFile(name, limit);
@@ -64,14 +64,14 @@ class CountingSource final : public ImageSource {
     return in_->OpenFile(name);
   }
   std::map<std::string, int> reads() const {
-    std::lock_guard lock(mu_);
+    base::MutexLock lock(&mu_);
     return reads_;
   }
 
  private:
   std::unique_ptr<ImageSource> in_;
-  mutable std::mutex mu_;
-  mutable std::map<std::string, int> reads_;
+  mutable base::Mutex mu_;
+  mutable std::map<std::string, int> reads_ GUARDED_BY(mu_);
 };
 
 std::string Blob(const std::string& digest) {

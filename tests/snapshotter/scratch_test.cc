@@ -5,9 +5,9 @@
 
 #include <cerrno>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 
+#include "base/thread_annotations.h"
 #include "snapshotter/snapshotter.h"
 #include "tests/testutil/fault_env.h"
 #include "tests/testutil/status_matchers.h"
@@ -67,18 +67,18 @@ class RecordingScratch final : public ScratchLayers {
   }
 
   std::vector<std::string> Take() {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     return std::exchange(calls_, {});
   }
   bool fail_create = false;
 
  private:
   void Record(std::string c) {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     calls_.push_back(std::move(c));
   }
-  std::mutex mu_;
-  std::vector<std::string> calls_;
+  base::Mutex mu_;
+  std::vector<std::string> calls_ GUARDED_BY(mu_);
 };
 
 class ScratchTest : public ::testing::Test {

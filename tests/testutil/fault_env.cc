@@ -43,7 +43,7 @@ std::string_view FaultOpName(FaultOp op) {
 }
 
 void FaultEnv::FailNth(FaultOp op, int n, int err) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   armed_op_ = op;
   remaining_ = n > 0 ? n : 0;
   err_ = err;
@@ -52,23 +52,23 @@ void FaultEnv::FailNth(FaultOp op, int n, int err) {
 }
 
 bool FaultEnv::fired() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return fired_;
 }
 
 std::string FaultEnv::fired_what() const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return fired_what_;
 }
 
 int64_t FaultEnv::calls(FaultOp op) const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return calls_[static_cast<size_t>(op)];
 }
 
 void FaultEnv::FailPath(FaultOp op, const std::string& path, Status s,
                         int times) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   if (times == 0) {
     path_faults_.erase({op, path});
   } else {
@@ -77,12 +77,12 @@ void FaultEnv::FailPath(FaultOp op, const std::string& path, Status s,
 }
 
 std::vector<std::string> FaultEnv::paths(FaultOp op) const {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   return paths_[static_cast<size_t>(op)];
 }
 
 Status FaultEnv::Hit(FaultOp op, const std::string& path) {
-  std::lock_guard lock(mu_);
+  base::MutexLock lock(&mu_);
   calls_[static_cast<size_t>(op)]++;
   calls_[static_cast<size_t>(FaultOp::kAny)]++;
   paths_[static_cast<size_t>(op)].push_back(path);

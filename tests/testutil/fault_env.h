@@ -18,12 +18,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/env.h"
+#include "base/thread_annotations.h"
 
 namespace winsnap::testing {
 
@@ -99,17 +99,17 @@ class FaultEnv final : public base::Env {
   Status Hit(FaultOp op, const std::string& path);
 
   base::Env* target_;
-  mutable std::mutex mu_;
-  std::array<int64_t, kNumFaultOps> calls_{};                 // GUARDED_BY(mu_)
-  FaultOp armed_op_ = FaultOp::kAny;                          // GUARDED_BY(mu_)
-  int remaining_ = 0;                                         // GUARDED_BY(mu_)
-  int err_ = 0;                                               // GUARDED_BY(mu_)
-  bool fired_ = false;                                        // GUARDED_BY(mu_)
-  std::string fired_what_;                                    // GUARDED_BY(mu_)
-  std::array<std::vector<std::string>, kNumFaultOps> paths_;  // GUARDED_BY
-  // (op, path) -> (error, calls left to fail; < 0: all).  GUARDED_BY(mu_)
-  std::map<std::pair<FaultOp, std::string>, std::pair<Status, int>>
-      path_faults_;
+  mutable base::Mutex mu_;
+  std::array<int64_t, kNumFaultOps> calls_ GUARDED_BY(mu_){};
+  FaultOp armed_op_ GUARDED_BY(mu_) = FaultOp::kAny;
+  int remaining_ GUARDED_BY(mu_) = 0;
+  int err_ GUARDED_BY(mu_) = 0;
+  bool fired_ GUARDED_BY(mu_) = false;
+  std::string fired_what_ GUARDED_BY(mu_);
+  std::array<std::vector<std::string>, kNumFaultOps> paths_ GUARDED_BY(mu_);
+  // (op, path) -> (error, calls left to fail; < 0: all).
+  std::map<std::pair<FaultOp, std::string>, std::pair<Status, int>> path_faults_
+      GUARDED_BY(mu_);
 };
 
 }  // namespace winsnap::testing

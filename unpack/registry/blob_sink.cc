@@ -120,16 +120,16 @@ void FileBlobSink::Abort(const Status& /*why*/) {
 BlobPipe::BlobPipe(size_t capacity) : ring_(std::max<size_t>(capacity, 1)) {}
 
 uint64_t BlobPipe::offset() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return written_;
 }
 
 Status BlobPipe::Write(const uint8_t* data, size_t n) {
-  std::unique_lock<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   const size_t cap = ring_.size();
   while (n > 0) {
     // Backpressure: wait for the reader to drain.
-    cv_.wait(lock, [&] { return size_ < cap || reader_closed_; });
+    while (size_ >= cap && !reader_closed_) cv_.Wait(&mu_);
     if (reader_closed_) return reader_status_;
     if (state_ != State::kOpen) {
       return FailedPreconditionError("write to a finished blob pipe");
@@ -143,31 +143,31 @@ Status BlobPipe::Write(const uint8_t* data, size_t n) {
     written_ += k;
     data += k;
     n -= k;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   return OkStatus();
 }
 
 Status BlobPipe::Commit(std::string_view digest) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   if (reader_closed_) return reader_status_;
   state_ = State::kCommitted;
   digest_ = std::string(digest);
-  cv_.notify_all();
+  cv_.SignalAll();
   return OkStatus();
 }
 
 void BlobPipe::Abort(const Status& why) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   if (state_ != State::kOpen) return;
   state_ = State::kAborted;
   error_ = why.ok() ? UnknownError("blob fetch aborted") : why;
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 StatusOr<size_t> BlobPipe::Read(uint8_t* buf, size_t n) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return size_ > 0 || state_ != State::kOpen; });
+  base::MutexLock lock(&mu_);
+  while (size_ == 0 && state_ == State::kOpen) cv_.Wait(&mu_);
   // An aborted fetch poisons the stream even if bytes are still buffered:
   // they were never verified.
   if (state_ == State::kAborted) return error_;
@@ -179,21 +179,21 @@ StatusOr<size_t> BlobPipe::Read(uint8_t* buf, size_t n) {
   std::memcpy(buf + first, ring_.data(), k - first);
   head_ = (head_ + k) % cap;
   size_ -= k;
-  cv_.notify_all();
+  cv_.SignalAll();
   return k;
 }
 
 void BlobPipe::CloseReader(const Status& why) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   reader_closed_ = true;
   reader_status_ =
       CancelledError("blob consumer stopped: " +
                      (why.ok() ? std::string("closed") : why.ToString()));
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 std::string BlobPipe::committed_digest() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return digest_;
 }
 

@@ -21,18 +21,17 @@
 #ifndef WINSNAP_UNPACK_REGISTRY_BLOB_SINK_H_
 #define WINSNAP_UNPACK_REGISTRY_BLOB_SINK_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace winsnap::registry {
 
@@ -155,17 +154,17 @@ class BlobPipe final : public BlobSink {
  private:
   enum class State { kOpen, kCommitted, kAborted };
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<uint8_t> ring_;   // GUARDED_BY(mu_)
-  size_t head_ = 0;             // GUARDED_BY(mu_)
-  size_t size_ = 0;             // GUARDED_BY(mu_)
-  uint64_t written_ = 0;        // GUARDED_BY(mu_)
-  State state_ = State::kOpen;  // GUARDED_BY(mu_)
-  Status error_;                // GUARDED_BY(mu_) set by Abort
-  std::string digest_;          // GUARDED_BY(mu_) set by Commit
-  bool reader_closed_ = false;  // GUARDED_BY(mu_)
-  Status reader_status_;        // GUARDED_BY(mu_)
+  mutable base::Mutex mu_;
+  base::CondVar cv_;
+  std::vector<uint8_t> ring_ GUARDED_BY(mu_);
+  size_t head_ GUARDED_BY(mu_) = 0;
+  size_t size_ GUARDED_BY(mu_) = 0;
+  uint64_t written_ GUARDED_BY(mu_) = 0;
+  State state_ GUARDED_BY(mu_) = State::kOpen;
+  Status error_ GUARDED_BY(mu_);        // set by Abort
+  std::string digest_ GUARDED_BY(mu_);  // set by Commit
+  bool reader_closed_ GUARDED_BY(mu_) = false;
+  Status reader_status_ GUARDED_BY(mu_);
 };
 
 }  // namespace winsnap::registry

@@ -3,8 +3,9 @@
 #include "unpack/registry/pull_plan.h"
 
 #include <algorithm>
-#include <mutex>
 #include <thread>
+
+#include "base/thread_annotations.h"
 
 namespace winsnap::registry {
 
@@ -16,8 +17,10 @@ Status PullPlan::Run(int parallelism, ProgressFn progress) {
   if (parallelism < 1) return InvalidArgumentError("parallelism must be >= 1");
   results_.assign(jobs_.size(), CancelledError("not started"));
   std::atomic<size_t> next{0};
-  std::mutex mu;
-  Status first_error;  // GUARDED_BY(mu)
+  struct {
+    base::Mutex mu;
+    Status first GUARDED_BY(mu);
+  } error;
 
   // Each worker owns one download at a time; the atomic counter hands out
   // jobs in Add order, and results_[i] is written only by the worker that
@@ -42,12 +45,12 @@ Status PullPlan::Run(int parallelism, ProgressFn progress) {
       Status st = client_->FetchBlob(repo_, job.blob, *job.sink, fo);
       results_[i] = st;
       if (!st.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
+        base::MutexLock lock(&error.mu);
         // A Cancelled that follows another job's failure is a consequence,
         // not the cause; report the cause.
-        if (first_error.ok() &&
+        if (error.first.ok() &&
             (st.code() != StatusCode::kCancelled || !cancel_.load())) {
-          first_error = st;
+          error.first = st;
         }
         cancel_.store(true);
       }
@@ -61,7 +64,11 @@ Status PullPlan::Run(int parallelism, ProgressFn progress) {
   for (size_t t = 0; t < n; ++t) threads.emplace_back(worker);
   for (std::thread& t : threads) t.join();
 
-  if (!first_error.ok()) return first_error;
+  {
+    // The workers are joined; the lock is for the analysis.
+    base::MutexLock lock(&error.mu);
+    if (!error.first.ok()) return error.first;
+  }
   for (const Status& st : results_) {
     if (!st.ok()) return st;  // cancelled from outside
   }
