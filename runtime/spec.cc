@@ -12,53 +12,11 @@ namespace winsnap::runtime {
 
 using json = nlohmann::json;
 
-namespace {
-
-StatusOr<std::vector<std::string>> StringList(const json& j,
-                                              const char* field) {
-  std::vector<std::string> out;
-  if (!j.contains(field) || j[field].is_null()) return out;
-  if (!j[field].is_array()) {
-    return InvalidArgumentError(std::string("image config field ") + field +
-                                " is not an array");
-  }
-  for (const auto& v : j[field]) {
-    if (!v.is_string()) {
-      return InvalidArgumentError(std::string("image config field ") + field +
-                                  " has a non-string entry");
-    }
-    out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
-StatusOr<std::string> StringField(const json& j, const char* field) {
-  if (!j.contains(field) || j[field].is_null()) return std::string();
-  if (!j[field].is_string()) {
-    return InvalidArgumentError(std::string("image config field ") + field +
-                                " is not a string");
-  }
-  return j[field].get<std::string>();
-}
-
-}  // namespace
-
 StatusOr<ImageDefaults> ParseImageConfig(std::string_view config_json) {
-  json doc = json::parse(config_json, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return InvalidArgumentError("image config is not a JSON object");
-  }
-  ImageDefaults d;
-  if (!doc.contains("config") || doc["config"].is_null()) return d;
-  const json& c = doc["config"];
-  if (!c.is_object())
-    return InvalidArgumentError("image config \"config\" is not an object");
-  WINSNAP_ASSIGN_OR_RETURN(d.entrypoint, StringList(c, "Entrypoint"));
-  WINSNAP_ASSIGN_OR_RETURN(d.cmd, StringList(c, "Cmd"));
-  WINSNAP_ASSIGN_OR_RETURN(d.env, StringList(c, "Env"));
-  WINSNAP_ASSIGN_OR_RETURN(d.working_dir, StringField(c, "WorkingDir"));
-  WINSNAP_ASSIGN_OR_RETURN(d.user, StringField(c, "User"));
-  return d;
+  WINSNAP_ASSIGN_OR_RETURN(
+      oci::ImageConfig c,
+      oci::ParseImageConfig(config_json, oci::ConfigParts::kContainerOnly));
+  return std::move(c.config);
 }
 
 StatusOr<std::vector<std::string>> LayerFolders(snapshotter::Snapshotter& sn,

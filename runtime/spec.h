@@ -19,6 +19,7 @@
 
 #include "base/env.h"
 #include "base/status.h"
+#include "oci/config.h"
 #include "snapshotter/snapshotter.h"
 
 namespace winsnap::runtime {
@@ -35,17 +36,14 @@ struct SpecOptions {
   bool terminal = false;
 };
 
-// The parts of an OCI/Docker image config a spec uses.
-struct ImageDefaults {
-  std::vector<std::string> entrypoint;
-  std::vector<std::string> cmd;
-  std::vector<std::string> env;
-  std::string working_dir;
-  std::string user;
-};
+// The parts of an OCI/Docker image config a spec uses: the container config
+// (Entrypoint, Cmd, Env, WorkingDir, User) as oci/config.h parses it.
+using ImageDefaults = oci::ContainerConfig;
 
-// Parses the "config" object of an image config blob. Missing fields stay
-// empty; InvalidArgument if the JSON is malformed or fields have wrong types.
+// The container config of an image config blob
+// (oci::ParseImageConfig(..., ConfigParts::kContainerOnly)). Missing fields
+// stay empty; InvalidArgument if the JSON is malformed or fields have wrong
+// types.
 StatusOr<ImageDefaults> ParseImageConfig(std::string_view config_json);
 
 // The layer folders for an active or view snapshot: parents nearest first,

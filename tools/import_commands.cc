@@ -15,11 +15,11 @@
 #include <string>
 
 #include "metadata/types.h"
+#include "oci/platform.h"
 #include "tools/output.h"
 #include "unpack/export.h"
 #include "unpack/import.h"
 #include "unpack/registry/client.h"
-#include "unpack/registry/platform.h"
 #include "unpack/registry/reference.h"
 #include "unpack/registry_source.h"
 
@@ -340,7 +340,7 @@ void RegisterPull(CLI::App& app, CliContext& ctx) {
                   "Extra PEM CA bundle to trust for registry TLS");
   cmd->callback([&ctx, args, pull] {
     auto ref = Check(registry::ParseReference(pull->ref));
-    auto platform = Check(registry::ParsePlatform(args->platform));
+    auto platform = Check(oci::ParsePlatform(args->platform));
     registry::ClientOptions co;
     co.plain_http_registries = pull->plain_http;
     co.insecure_registries = pull->insecure;

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "unpack/registry/digest.h"
+#include "base/base64.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -88,13 +88,13 @@ Status BackupTarEncoder::EndCollected() {
   collected_.clear();
   switch (collecting_) {
     case BackupStreamId::kSecurityData:
-      h_.pax.emplace_back(std::string(kPaxRawSd), registry::Base64Encode(v));
+      h_.pax.emplace_back(std::string(kPaxRawSd), base::Base64Encode(v));
       return OkStatus();
     case BackupStreamId::kEaData: {
       WINSNAP_ASSIGN_OR_RETURN(auto eas, DecodeExtendedAttributes(v));
       for (auto& [n, val] : eas)
         h_.pax.emplace_back(std::string(kPaxXattrPrefix) + n,
-                            registry::Base64Encode(val));
+                            base::Base64Encode(val));
       return OkStatus();
     }
     case BackupStreamId::kReparseData: {

@@ -14,20 +14,24 @@
 #include <thread>
 
 #include "base/env.h"
+#include "oci/config.h"
+#include "oci/digest.h"
+#include "oci/manifest.h"
+#include "oci/platform.h"
 #include "unpack/decompress.h"
-#include "unpack/digest.h"
 #include "unpack/image_source.h"
 #include "unpack/index_resolver.h"
 #include "unpack/layer_unpacker.h"
-#include "unpack/registry/manifest.h"
-#include "unpack/registry/platform.h"
 
 namespace winsnap::unpack {
 namespace {
 
 using json = nlohmann::json;
-using registry::Descriptor;
-using registry::Platform;
+using oci::ChainIds;
+using oci::Descriptor;
+using oci::IsSha256Digest;
+using oci::Platform;
+using oci::Sha256Of;
 
 constexpr size_t kMaxDocument = 4 << 20;  // index/manifest JSON
 constexpr size_t kMaxConfig = 16 << 20;
@@ -53,31 +57,17 @@ struct ImagePlan {
   std::vector<LayerPlan> layers;
 };
 
-StatusOr<std::vector<std::string>> DiffIds(const std::string& config_json) {
-  json c = json::parse(config_json, nullptr, false);
-  if (!c.is_object())
-    return InvalidArgumentError("image config is not a JSON object");
-  auto rootfs = c.find("rootfs");
-  if (rootfs == c.end() || !rootfs->is_object())
-    return InvalidArgumentError("image config has no rootfs");
-  auto ids = rootfs->find("diff_ids");
-  if (ids == rootfs->end() || !ids->is_array())
-    return InvalidArgumentError("image config has no rootfs.diff_ids");
-  std::vector<std::string> out;
-  for (const auto& d : *ids) {
-    if (!d.is_string() || !IsSha256Digest(d.get<std::string>()))
-      return InvalidArgumentError("image config has a malformed diff_id");
-    out.push_back(d.get<std::string>());
-  }
-  return out;
+// "os/architecture[/variant]" as the image record shows it.
+std::string PlatformString(const Platform& p) {
+  std::string s = p.os + "/" + p.architecture;
+  if (!p.variant.empty()) s += "/" + p.variant;
+  return s;
 }
 
-Status CheckPlatform(const std::string& config_json, const Platform& want,
+Status CheckPlatform(const Platform& have, const Platform& want,
                      std::string_view image) {
-  WINSNAP_ASSIGN_OR_RETURN(Platform have,
-                           registry::ParseConfigPlatform(config_json));
   std::vector<std::optional<Platform>> one{have};
-  if (!registry::SelectPlatform(one, want).ok())
+  if (!oci::SelectPlatform(one, want).ok())
     return FailedPreconditionError("image " + std::string(image) + " is " +
                                    have.ToString() + ", not " +
                                    want.ToString());
@@ -115,7 +105,7 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
                                          const Platform& want) {
   WINSNAP_ASSIGN_OR_RETURN(std::string body,
                            src.ReadFile("index.json", kMaxDocument));
-  auto index = registry::ParseImageIndex(body);
+  auto index = oci::ParseImageIndex(body);
   if (!index.ok()) return index.status().WithContext("index.json");
   // Top-level entries grouped by image name, in order.
   std::vector<std::pair<std::string, std::vector<Descriptor>>> groups;
@@ -151,8 +141,8 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
     }
     WINSNAP_ASSIGN_OR_RETURN(
         std::string mbody, resolver.ReadVerified(*m, kMaxDocument, "manifest"));
-    WINSNAP_ASSIGN_OR_RETURN(registry::ImageManifest man,
-                             registry::ParseImageManifest(mbody));
+    WINSNAP_ASSIGN_OR_RETURN(oci::ImageManifest man,
+                             oci::ParseImageManifest(mbody));
     ImagePlan plan;
     if (!name.empty()) plan.names.push_back(name);
     plan.manifest_digest = m->digest;
@@ -160,13 +150,17 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
     WINSNAP_ASSIGN_OR_RETURN(
         plan.config_json,
         resolver.ReadVerified(man.config, kMaxConfig, "config"));
-    Status ps =
-        CheckPlatform(plan.config_json, want, name.empty() ? m->digest : name);
+    // The config is parsed once (oci/config.h). One that is no image config
+    // (an artifact's) or is for another platform is a miss.
+    StatusOr<oci::ImageConfig> config = oci::ParseImageConfig(plan.config_json);
+    Status ps = config.ok() ? CheckPlatform(config->platform, want,
+                                            name.empty() ? m->digest : name)
+                            : config.status();
     if (!ps.ok()) {
       last_miss = ps;
       continue;
     }
-    plan.platform = ConfigPlatformString(plan.config_json);
+    plan.platform = PlatformString(config->platform);
     for (const auto& l : man.layers) {
       LayerPlan lp;
       WINSNAP_ASSIGN_OR_RETURN(LayerMediaType mt,
@@ -182,8 +176,7 @@ StatusOr<std::vector<ImagePlan>> PlanOci(const ImageSource& src,
       lp.compression = mt.compression;
       plan.layers.push_back(std::move(lp));
     }
-    WINSNAP_ASSIGN_OR_RETURN(auto ids, DiffIds(plan.config_json));
-    WINSNAP_RETURN_IF_ERROR(FillLayers(&plan, ids));
+    WINSNAP_RETURN_IF_ERROR(FillLayers(&plan, config->diff_ids));
     for (const auto& l : plan.layers)
       WINSNAP_RETURN_IF_ERROR(CheckForeign(src, l));
     plans.push_back(std::move(plan));
@@ -226,13 +219,15 @@ StatusOr<std::vector<ImagePlan>> PlanDockerSave(const ImageSource& src,
         "sha256:" + base.substr(0, 64) != plan.config_digest)
       return DataLossError("config " + cname + " does not match its name");
     std::string label = plan.names.empty() ? plan.config_digest : plan.names[0];
-    Status ps = CheckPlatform(plan.config_json, want, label);
+    StatusOr<oci::ImageConfig> config = oci::ParseImageConfig(plan.config_json);
+    Status ps = config.ok() ? CheckPlatform(config->platform, want, label)
+                            : config.status();
     if (!ps.ok()) {
       last_miss = ps;
       continue;
     }
-    plan.platform = ConfigPlatformString(plan.config_json);
-    WINSNAP_ASSIGN_OR_RETURN(auto ids, DiffIds(plan.config_json));
+    plan.platform = PlatformString(config->platform);
+    const std::vector<std::string>& ids = config->diff_ids;
     std::map<std::string, Descriptor> sources;
     if (auto ls = e.find("LayerSources"); ls != e.end() && ls->is_object()) {
       for (const auto& [diff, d] : ls->items()) {
@@ -278,7 +273,7 @@ StatusOr<std::vector<ImagePlan>> PlanDockerSave(const ImageSource& src,
 StatusOr<std::pair<std::string, int64_t>> HashFile(const ImageSource& src,
                                                    const std::string& name) {
   WINSNAP_ASSIGN_OR_RETURN(auto f, src.OpenFile(name));
-  WINSNAP_ASSIGN_OR_RETURN(Sha256 sha, Sha256::Create());
+  WINSNAP_ASSIGN_OR_RETURN(oci::Digester sha, oci::Digester::Create("sha256"));
   std::vector<uint8_t> buf(1 << 20);
   for (;;) {
     WINSNAP_ASSIGN_OR_RETURN(size_t n, f->Read(buf.data(), buf.size()));
@@ -310,17 +305,9 @@ struct Slot {
 
 }  // namespace
 
-std::string ConfigPlatformString(std::string_view config_json) {
-  auto p = registry::ParseConfigPlatform(config_json);
-  if (!p.ok()) return "";
-  std::string s = p->os + "/" + p->architecture;
-  if (!p->variant.empty()) s += "/" + p->variant;
-  return s;
-}
-
 StatusOr<std::vector<ImportedImage>> Importer::Import(
     const std::string& path, const ImportOptions& options) {
-  WINSNAP_RETURN_IF_ERROR(registry::ParsePlatform(options.platform).status());
+  WINSNAP_RETURN_IF_ERROR(oci::ParsePlatform(options.platform).status());
   WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<ImageSource> src,
                            ImageSource::Open(path));
   return Import(*src, path, options);
@@ -330,8 +317,7 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
     const ImageSource& src, std::string_view what,
     const ImportOptions& options) {
   WINSNAP_RETURN_IF_ERROR(LayerWritingSupported());
-  WINSNAP_ASSIGN_OR_RETURN(Platform want,
-                           registry::ParsePlatform(options.platform));
+  WINSNAP_ASSIGN_OR_RETURN(Platform want, oci::ParsePlatform(options.platform));
   std::vector<ImagePlan> plans;
   if (src.Has("index.json")) {
     WINSNAP_ASSIGN_OR_RETURN(plans, PlanOci(src, want));

@@ -4,7 +4,7 @@
 //
 // Inputs (image_source.h): OCI image layouts (directory or tar; index.json
 // with manifests and/or nested indexes, one platform selected with the
-// registry module's rule, windows/amd64 by default) and docker-save archives
+// oci/platform.h rule, windows/amd64 by default) and docker-save archives
 // (manifest.json, config, layer tars). Layer media types: OCI/Docker tar,
 // tar+gzip, tar+zstd, and foreign / non-distributable layers, whose blob must
 // be in the archive (else FailedPrecondition naming the URLs).
@@ -127,9 +127,6 @@ class Importer {
  private:
   snapshotter::Snapshotter* sn_;
 };
-
-// Platform string of an image config ("windows/amd64", "linux/arm64/v8").
-std::string ConfigPlatformString(std::string_view config_json);
 
 }  // namespace winsnap::unpack
 

@@ -2,7 +2,7 @@
 
 #include "unpack/index_resolver.h"
 
-#include "unpack/digest.h"
+#include "oci/digest.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -11,10 +11,10 @@ constexpr size_t kMaxIndexDocument = 4 << 20;
 
 }  // namespace
 
-StatusOr<std::string> IndexResolver::ReadVerified(const registry::Descriptor& d,
+StatusOr<std::string> IndexResolver::ReadVerified(const oci::Descriptor& d,
                                                   size_t limit,
                                                   std::string_view what) {
-  if (!IsSha256Digest(d.digest))
+  if (!oci::IsSha256Digest(d.digest))
     return UnimplementedError(std::string(what) + " digest " + d.digest +
                               " is not sha256");
   auto it = blobs_.find(d.digest);
@@ -22,7 +22,7 @@ StatusOr<std::string> IndexResolver::ReadVerified(const registry::Descriptor& d,
     ++reads_;
     auto data = src_.ReadFile(OciBlobPath(d.digest), limit);
     StatusOr<std::string> verdict = std::move(data);
-    if (verdict.ok() && Sha256Of(*verdict) != d.digest)
+    if (verdict.ok() && oci::Sha256Of(*verdict) != d.digest)
       verdict =
           DataLossError("blob " + d.digest + " does not match its digest");
     it = blobs_.emplace(d.digest, std::move(verdict)).first;
@@ -41,8 +41,8 @@ StatusOr<std::string> IndexResolver::ReadVerified(const registry::Descriptor& d,
   return *got;
 }
 
-StatusOr<registry::Descriptor> IndexResolver::ResolveNested(
-    const registry::Descriptor& d, const registry::Platform& want, int depth) {
+StatusOr<oci::Descriptor> IndexResolver::ResolveNested(
+    const oci::Descriptor& d, const oci::Platform& want, int depth) {
   const std::string context = "image index " + d.digest;
   if (depth > kMaxIndexDepth)
     return InvalidArgumentError(context + ": image indexes nest deeper than " +
@@ -53,9 +53,9 @@ StatusOr<registry::Descriptor> IndexResolver::ResolveNested(
   auto idx = indexes_.find(d.digest);
   if (idx == indexes_.end()) {
     auto body = ReadVerified(d, kMaxIndexDocument, "image index");
-    StatusOr<registry::ImageIndex> parsed =
-        body.ok() ? registry::ParseImageIndex(*body)
-                  : StatusOr<registry::ImageIndex>(body.status());
+    StatusOr<oci::ImageIndex> parsed =
+        body.ok() ? oci::ParseImageIndex(*body)
+                  : StatusOr<oci::ImageIndex>(body.status());
     if (!parsed.ok() && body.ok())
       parsed = parsed.status().WithContext(context);
     idx = indexes_.emplace(d.digest, std::move(parsed)).first;
@@ -64,7 +64,7 @@ StatusOr<registry::Descriptor> IndexResolver::ResolveNested(
     resolved_.emplace(key, idx->second.status());
     return idx->second.status();
   }
-  StatusOr<registry::Descriptor> r =
+  StatusOr<oci::Descriptor> r =
       ResolveManifest(idx->second->manifests, want, depth);
   // Errors below name the innermost index they happened in.
   if (!r.ok() && r.status().code() != StatusCode::kFailedPrecondition &&
@@ -74,10 +74,10 @@ StatusOr<registry::Descriptor> IndexResolver::ResolveNested(
   return r;
 }
 
-StatusOr<registry::Descriptor> IndexResolver::ResolveManifest(
-    const std::vector<registry::Descriptor>& candidates,
-    const registry::Platform& want, int depth) {
-  std::vector<registry::Descriptor> manifests;
+StatusOr<oci::Descriptor> IndexResolver::ResolveManifest(
+    const std::vector<oci::Descriptor>& candidates, const oci::Platform& want,
+    int depth) {
+  std::vector<oci::Descriptor> manifests;
   for (const auto& d : candidates) {
     if (++visited_ > kMaxIndexDescriptors)
       return InvalidArgumentError(
@@ -85,17 +85,16 @@ StatusOr<registry::Descriptor> IndexResolver::ResolveManifest(
           std::to_string(kMaxIndexDescriptors) +
           " descriptors visited, the bound for one import, at " +
           (d.digest.empty() ? std::string("index.json") : d.digest));
-    if (registry::IsIndexMediaType(d.media_type)) {
+    if (oci::IsIndexMediaType(d.media_type)) {
       auto m = ResolveNested(d, want, depth + 1);
       if (!m.ok()) {
         if (m.status().code() == StatusCode::kFailedPrecondition) continue;
         return m.status();
       }
-      registry::Descriptor found = *m;
+      oci::Descriptor found = *m;
       if (!found.platform && d.platform) found.platform = d.platform;
       manifests.push_back(std::move(found));
-    } else if (d.media_type.empty() ||
-               registry::IsManifestMediaType(d.media_type)) {
+    } else if (d.media_type.empty() || oci::IsManifestMediaType(d.media_type)) {
       manifests.push_back(d);
     }
   }
@@ -103,9 +102,9 @@ StatusOr<registry::Descriptor> IndexResolver::ResolveManifest(
     return FailedPreconditionError("no image manifest for " + want.ToString());
   if (manifests.size() == 1 && !manifests[0].platform)
     return manifests[0];  // checked against the config later
-  registry::ImageIndex idx;
+  oci::ImageIndex idx;
   idx.manifests = std::move(manifests);
-  auto pick = registry::SelectManifest(idx, want);
+  auto pick = oci::SelectManifest(idx, want);
   if (!pick.ok()) return FailedPreconditionError(pick.status().message());
   return *pick;
 }

@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "oci/manifest.h"
+#include "oci/platform.h"
 #include "unpack/image_source.h"
-#include "unpack/registry/manifest.h"
-#include "unpack/registry/platform.h"
 
 namespace winsnap::unpack {
 
@@ -48,25 +48,24 @@ class IndexResolver {
   // checked; read once per digest. "what" names it in errors ("manifest").
   // Unimplemented for a non-sha256 digest, DataLoss on a mismatch, the
   // source's error (NotFound, ResourceExhausted) otherwise.
-  StatusOr<std::string> ReadVerified(const registry::Descriptor& d,
-                                     size_t limit, std::string_view what);
+  StatusOr<std::string> ReadVerified(const oci::Descriptor& d, size_t limit,
+                                     std::string_view what);
 
   // Picks one manifest descriptor for "want" out of "candidates" (manifests
   // or nested indexes), as described above. FailedPrecondition when none
   // matches the platform; InvalidArgument past the depth or descriptor
   // bound; nested errors with the index as context.
-  StatusOr<registry::Descriptor> ResolveManifest(
-      const std::vector<registry::Descriptor>& candidates,
-      const registry::Platform& want, int depth = 0);
+  StatusOr<oci::Descriptor> ResolveManifest(
+      const std::vector<oci::Descriptor>& candidates, const oci::Platform& want,
+      int depth = 0);
 
   // Counters (tests).
   int64_t descriptors_visited() const { return visited_; }
   int64_t blob_reads() const { return reads_; }
 
  private:
-  StatusOr<registry::Descriptor> ResolveNested(const registry::Descriptor& d,
-                                               const registry::Platform& want,
-                                               int depth);
+  StatusOr<oci::Descriptor> ResolveNested(const oci::Descriptor& d,
+                                          const oci::Platform& want, int depth);
 
   const ImageSource& src_;
   int64_t visited_ = 0;
@@ -74,10 +73,9 @@ class IndexResolver {
   // digest -> verified body (or the error reading it).
   std::map<std::string, StatusOr<std::string>> blobs_;
   // digest -> parsed index (or the parse error).
-  std::map<std::string, StatusOr<registry::ImageIndex>> indexes_;
+  std::map<std::string, StatusOr<oci::ImageIndex>> indexes_;
   // (digest, depth) -> resolution (the platform is fixed per import).
-  std::map<std::pair<std::string, int>, StatusOr<registry::Descriptor>>
-      resolved_;
+  std::map<std::pair<std::string, int>, StatusOr<oci::Descriptor>> resolved_;
 };
 
 }  // namespace winsnap::unpack

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/thread_annotations.h"
-#include "unpack/digest.h"
+#include "oci/digest.h"
 #include "unpack/layer_limits.h"
 #include "unpack/win_metadata.h"
 
@@ -109,7 +109,7 @@ class BufferPipe {
 // and the blob digest: the producer is the import's critical path.
 class PipeSource final : public ChunkSource {
  public:
-  PipeSource(BufferPipe* pipe, Sha256* sha) : pipe_(pipe), sha_(sha) {}
+  PipeSource(BufferPipe* pipe, oci::Digester* sha) : pipe_(pipe), sha_(sha) {}
   ~PipeSource() override {
     if (cur_) pipe_->Release(cur_);
   }
@@ -128,7 +128,7 @@ class PipeSource final : public ChunkSource {
 
  private:
   BufferPipe* pipe_;
-  Sha256* sha_;
+  oci::Digester* sha_;
   BufferPipe::Buffer* cur_ = nullptr;
   int64_t bytes_ = 0;
 };
@@ -136,7 +136,7 @@ class PipeSource final : public ChunkSource {
 // Hashes and counts what passes through; serves a peeked prefix first.
 class HashingReader final : public ByteReader {
  public:
-  HashingReader(ByteReader* in, Sha256* sha, std::atomic<int64_t>* count)
+  HashingReader(ByteReader* in, oci::Digester* sha, std::atomic<int64_t>* count)
       : in_(in), sha_(sha), count_(count) {}
 
   // Reads the first bytes (for the magic number) without consuming them.
@@ -170,7 +170,7 @@ class HashingReader final : public ByteReader {
 
  private:
   ByteReader* in_;
-  Sha256* sha_;
+  oci::Digester* sha_;
   std::atomic<int64_t>* count_;
   std::vector<uint8_t> head_;
   size_t head_pos_ = 0;
@@ -216,8 +216,10 @@ StatusOr<UnpackedLayer> UnpackLayer(ByteReader* blob, const std::string& dir,
                                     const UnpackLayerOptions& options) {
   WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<LayerWriter> writer,
                            NewLayerWriter(dir, options.writer));
-  WINSNAP_ASSIGN_OR_RETURN(Sha256 blob_sha, Sha256::Create());
-  WINSNAP_ASSIGN_OR_RETURN(Sha256 diff_sha, Sha256::Create());
+  WINSNAP_ASSIGN_OR_RETURN(oci::Digester blob_sha,
+                           oci::Digester::Create("sha256"));
+  WINSNAP_ASSIGN_OR_RETURN(oci::Digester diff_sha,
+                           oci::Digester::Create("sha256"));
   std::atomic<int64_t> compressed{0};
   std::atomic<int64_t> uncompressed{0};
   BufferPipe pipe(std::max(2, options.chunks),

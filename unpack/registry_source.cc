@@ -40,7 +40,7 @@ class MemoryFile final : public BlobFile {
 class StreamingLayer final : public BlobFile {
  public:
   StreamingLayer(registry::Client* client, registry::Reference repo,
-                 registry::Descriptor blob, const RegistrySourceOptions& o)
+                 oci::Descriptor blob, const RegistrySourceOptions& o)
       : pipe_(o.pipe_bytes), size_(blob.size) {
     registry::FetchOptions fo;
     fo.cancel = &cancel_;
@@ -73,7 +73,7 @@ class RegistrySource final : public ImageSource {
                  RegistrySourceOptions options)
       : client_(client), ref_(std::move(ref)), options_(std::move(options)) {}
 
-  Status Init(const registry::Platform& platform) {
+  Status Init(const oci::Platform& platform) {
     WINSNAP_ASSIGN_OR_RETURN(registry::ResolvedImage img,
                              client_->Resolve(ref_, platform));
     json desc = {
@@ -125,14 +125,14 @@ class RegistrySource final : public ImageSource {
   registry::Reference ref_;
   RegistrySourceOptions options_;
   std::map<std::string, std::string> files_;
-  std::map<std::string, registry::Descriptor> layers_;
+  std::map<std::string, oci::Descriptor> layers_;
 };
 
 }  // namespace
 
 StatusOr<std::unique_ptr<ImageSource>> OpenRegistrySource(
     registry::Client* client, const registry::Reference& ref,
-    const registry::Platform& platform, const RegistrySourceOptions& options) {
+    const oci::Platform& platform, const RegistrySourceOptions& options) {
   auto src = std::make_unique<RegistrySource>(client, ref, options);
   WINSNAP_RETURN_IF_ERROR(src->Init(platform));
   return std::unique_ptr<ImageSource>(std::move(src));

@@ -46,8 +46,7 @@ struct RegistrySourceOptions {
 // Unavailable, DataLoss, InvalidArgument.
 StatusOr<std::unique_ptr<ImageSource>> OpenRegistrySource(
     registry::Client* client, const registry::Reference& ref,
-    const registry::Platform& platform,
-    const RegistrySourceOptions& options = {});
+    const oci::Platform& platform, const RegistrySourceOptions& options = {});
 
 }  // namespace winsnap::unpack
 

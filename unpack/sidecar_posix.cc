@@ -10,10 +10,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/base64.h"
 #include "base/env.h"
 #include "base/unique_fd.h"
 #include "unpack/layer_path.h"
-#include "unpack/registry/digest.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -90,7 +90,7 @@ std::string EncodeRecord(const SidecarRecord& r) {
         pax.push_back(json::array({k, v}));
       } else {
         pax.push_back(json::array(
-            {registry::Base64Encode(k), registry::Base64Encode(v), "base64"}));
+            {base::Base64Encode(k), base::Base64Encode(v), "base64"}));
       }
     }
     j["pax"] = std::move(pax);
@@ -135,7 +135,7 @@ StatusOr<SidecarRecord> DecodeRecord(std::string_view line) {
         return bad();
       std::string k = rec[0].get<std::string>(), v = rec[1].get<std::string>();
       if (rec.size() == 3) {
-        auto dk = registry::Base64Decode(k), dv = registry::Base64Decode(v);
+        auto dk = base::Base64Decode(k), dv = base::Base64Decode(v);
         if (!dk.ok() || !dv.ok()) return bad();
         k = *dk;
         v = *dv;

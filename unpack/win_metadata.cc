@@ -5,7 +5,7 @@
 #include <charconv>
 #include <limits>
 
-#include "unpack/registry/digest.h"
+#include "base/base64.h"
 
 namespace winsnap::unpack {
 namespace {
@@ -56,7 +56,7 @@ StatusOr<WinEntryMetadata> ParseWinMetadata(const TarHeader& h) {
       m.basic.file_attributes = attr;
       have_attr = true;
     } else if (k == kPaxRawSd) {
-      auto sd = registry::Base64Decode(v);
+      auto sd = base::Base64Decode(v);
       if (!sd.ok()) return Bad(h, k, "is not base64");
       if (sd->empty()) return Bad(h, k, "is empty");
       m.raw_sd = std::move(*sd);
@@ -66,7 +66,7 @@ StatusOr<WinEntryMetadata> ParseWinMetadata(const TarHeader& h) {
       m.mountpoint = true;
     } else if (k.size() > kPaxXattrPrefix.size() &&
                k.compare(0, kPaxXattrPrefix.size(), kPaxXattrPrefix) == 0) {
-      auto val = registry::Base64Decode(v);
+      auto val = base::Base64Decode(v);
       if (!val.ok()) return Bad(h, k, "is not base64");
       m.eas.emplace_back(k.substr(kPaxXattrPrefix.size()), std::move(*val));
     } else if (k == kPaxCreationTime) {

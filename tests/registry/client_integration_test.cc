@@ -21,18 +21,23 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/base64.h"
 #include "base/env.h"
+#include "oci/digest.h"
 #include "tests/registry/test_servers.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "unpack/registry/client.h"
-#include "unpack/registry/digest.h"
 #include "unpack/registry/pull_plan.h"
 
 namespace winsnap::registry {
 namespace {
 
 using namespace std::chrono_literals;
+using oci::Descriptor;
+using oci::kMediaTypeOciIndex;
+using oci::kMediaTypeOciManifest;
+using oci::Platform;
 using testing::FindInPath;
 using ::testing::HasSubstr;
 using testing::MiniHttpServer;
@@ -263,7 +268,7 @@ TEST_F(RegistryClientTest, PullPlanStopsAtTheFirstFailureAndAbortsEverySink) {
   auto client = MakeClient(PlainOptions({registry_.host()}));
   const Reference ref = Ref(registry_.host() + "/test/img");
   Descriptor missing{
-      "application/octet-stream", Sha256Digest("not pushed"), 10, {}, {}, {}};
+      "application/octet-stream", oci::Sha256Of("not pushed"), 10, {}, {}, {}};
   std::vector<Descriptor> blobs = {missing, win2019_.layers[0],
                                    win2019_.layers[1], win2022_.layers[0]};
   std::vector<std::unique_ptr<BlobPipe>> pipes;
@@ -405,7 +410,7 @@ TEST_F(RegistryClientTest, ResumesAcrossRunsFromAPartialFile) {
 
 TEST_F(RegistryClientTest, MissingBlobIsNotFoundAndAbortsThePipe) {
   auto client = MakeClient(PlainOptions({registry_.host()}));
-  Descriptor missing{"x", Sha256Digest("never pushed"), 12, {}, {}, {}};
+  Descriptor missing{"x", oci::Sha256Of("never pushed"), 12, {}, {}, {}};
   BlobPipe pipe;
   PipeReader reader(&pipe);
   EXPECT_THAT(
@@ -423,7 +428,7 @@ TEST_F(RegistryClientTest, ForeignLayerUrlsAreTriedWhenTheRegistryHasNoCopy) {
   });
   Descriptor foreign{
       "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-      Sha256Digest(data),
+      oci::Sha256Of(data),
       static_cast<int64_t>(data.size()),
       {cdn.url() + "/layer.tgz"},
       {},
@@ -444,7 +449,8 @@ TEST_F(RegistryClientTest,
   TcpProxy storage(registry_.port());
   const std::string storage_url =
       "http://127.0.0.1:" + std::to_string(storage.port());
-  const std::string expected_auth = "Basic " + Base64Encode("alice:s3cret");
+  const std::string expected_auth =
+      "Basic " + base::Base64Encode("alice:s3cret");
   MiniHttpServer front([&](const MiniRequest& req) {
     if (req.Header("authorization") != expected_auth) {
       return MiniResponse{
@@ -454,9 +460,9 @@ TEST_F(RegistryClientTest,
   });
   const std::string fhost = "127.0.0.1:" + std::to_string(front.port());
   ASSERT_OK(base::Env::Default()->WriteFileAtomic(
-      dir_.Sub("config.json"), R"({"auths":{"http://)" + fhost +
-                                   R"(/v2/":{"auth":")" +
-                                   Base64Encode("alice:s3cret") + R"("}}})"));
+      dir_.Sub("config.json"),
+      R"({"auths":{"http://)" + fhost + R"(/v2/":{"auth":")" +
+          base::Base64Encode("alice:s3cret") + R"("}}})"));
   ClientOptions o = PlainOptions({fhost});
   o.use_docker_config = true;
   o.docker_config_path = dir_.Sub("config.json");
@@ -559,7 +565,7 @@ TEST_F(RegistryClientTest, PullsAMakeImageWindowsImageIntoPipes) {
   for (size_t i = 0; i < readers.size(); ++i) {
     readers[i]->Join();
     ASSERT_OK(readers[i]->status);
-    EXPECT_EQ(Sha256Digest(readers[i]->data), img.parsed.layers[i].digest);
+    EXPECT_EQ(oci::Sha256Of(readers[i]->data), img.parsed.layers[i].digest);
     // gzip magic: the stream is the compressed layer, ready for libarchive.
     ASSERT_GE(readers[i]->data.size(), 2u);
     EXPECT_EQ(static_cast<uint8_t>(readers[i]->data[0]), 0x1f);
@@ -576,7 +582,7 @@ TEST(RegistryNetworkTest, RefusedConnectionGivesUpAfterMaxAttempts) {
   o.max_attempts = 3;
   auto client = MakeClient(o);
   StringBlobSink sink;
-  Descriptor d{"x", Sha256Digest("x"), 1, {}, {}, {}};
+  Descriptor d{"x", oci::Sha256Of("x"), 1, {}, {}, {}};
   EXPECT_THAT(client->FetchBlob(Ref(host + "/a/b"), d, sink),
               StatusIs(StatusCode::kUnavailable, "gave up after 3 attempts"));
   EXPECT_EQ(client->stats().retries, 2u);
@@ -624,7 +630,7 @@ TEST(RegistryNetworkTest, CancelStopsABlobFetch) {
   };
   StringBlobSink sink;
   Descriptor d{
-      "x", Sha256Digest(blob), static_cast<int64_t>(blob.size()), {}, {}, {}};
+      "x", oci::Sha256Of(blob), static_cast<int64_t>(blob.size()), {}, {}, {}};
   EXPECT_THAT(client->FetchBlob(Ref(host + "/a/b"), d, sink, fo),
               StatusIs(StatusCode::kCancelled));
   EXPECT_FALSE(sink.committed());
@@ -729,7 +735,7 @@ class RegistryTokenAuthTest : public RegistryFixture {
     }
     std::string subject = "anonymous";
     if (!auth.empty()) {
-      if (auth != "Basic " + Base64Encode("alice:secret")) {
+      if (auth != "Basic " + base::Base64Encode("alice:secret")) {
         return MiniResponse{
             401,
             {},
@@ -767,7 +773,7 @@ class RegistryTokenAuthTest : public RegistryFixture {
     std::string path = dir_.Sub("docker-config.json");
     EXPECT_OK(base::Env::Default()->WriteFileAtomic(
         path, R"({"auths":{")" + registry_.host() + R"(":{"auth":")" +
-                  Base64Encode(user_pass) + R"("}}})"));
+                  base::Base64Encode(user_pass) + R"("}}})"));
     o.use_docker_config = true;
     o.docker_config_path = path;
     return o;
@@ -799,7 +805,8 @@ TEST_F(RegistryTokenAuthTest, PullsWithATokenFetchedWithConfigJsonCredentials) {
   auto reqs = token_server_->requests();
   ASSERT_EQ(reqs.size() - token_requests_before, 1u);
   const MiniRequest& t = reqs.back();
-  EXPECT_EQ(t.Header("authorization"), "Basic " + Base64Encode("alice:secret"));
+  EXPECT_EQ(t.Header("authorization"),
+            "Basic " + base::Base64Encode("alice:secret"));
   EXPECT_THAT(t.target, HasSubstr("service=winsnap-test-registry"));
   EXPECT_THAT(t.target, HasSubstr("scope=repository%3Atest%2Fimg%3Apull"));
   EXPECT_EQ(client->stats().token_fetches, 1u);

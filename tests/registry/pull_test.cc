@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "base/env.h"
+#include "oci/digest.h"
+#include "oci/platform.h"
 #include "snapshotter/snapshotter.h"
 #include "tests/registry/test_servers.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/import.h"
 #include "unpack/registry_source.h"
 
@@ -30,9 +31,9 @@ namespace winsnap::unpack {
 namespace {
 
 using namespace std::chrono_literals;
+using oci::Platform;
 using registry::Client;
 using registry::ClientOptions;
-using registry::Platform;
 using registry::Reference;
 using registry::testing::FindInPath;
 using registry::testing::OciLayout;
@@ -155,7 +156,8 @@ TEST_F(PullTest, PullsThePlatformsImageIntoVerifiedLayersAndDedupes) {
       auto images, Pull(client.get(), registry_.host(), P("windows", "amd64"),
                         "windows/amd64"));
   ASSERT_EQ(images.size(), 1u);
-  auto chain = ChainIds({Sha256Of(base_tar_), Sha256Of(top_tar_)});
+  auto chain =
+      oci::ChainIds({oci::Sha256Of(base_tar_), oci::Sha256Of(top_tar_)});
   EXPECT_EQ(images[0].record.top_chain_id, chain[1]);
   EXPECT_EQ(images[0].record.manifest_digest, win_.manifest.digest);
   EXPECT_THAT(images[0].names,
@@ -248,7 +250,8 @@ TEST_F(PullTest, SnapctlPullImagesAndJsonEvents) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(registry_.host() + "/test/win:multi"));
   // The layers are committed snapshots named by chain ID.
-  auto chain = ChainIds({Sha256Of(base_tar_), Sha256Of(top_tar_)});
+  auto chain =
+      oci::ChainIds({oci::Sha256Of(base_tar_), oci::Sha256Of(top_tar_)});
   r = RunCommand({ToolPath("snapctl"), "--root", root, "ls"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(chain[0]));

@@ -1,7 +1,7 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
-// Unit tests for the pieces under the client that need no network: digests,
-// URLs, blob sinks and the BlobPipe hand-off.
+// Unit tests for the pieces under the client that need no network: URLs,
+// blob sinks and the BlobPipe hand-off.
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "base/env.h"
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "unpack/registry/blob_sink.h"
-#include "unpack/registry/digest.h"
 #include "unpack/registry/http.h"
 
 namespace winsnap::registry {
@@ -23,36 +23,6 @@ using ::winsnap::testing::TempDir;
 
 const uint8_t* U8(const std::string& s) {
   return reinterpret_cast<const uint8_t*>(s.data());
-}
-
-TEST(DigestTest, KnownVectorsAndIncrementalUpdates) {
-  EXPECT_EQ(Sha256Digest(""),
-            "sha256:"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Digest("abc"),
-            "sha256:"
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  ASSERT_OK_AND_ASSIGN(Digester d, Digester::Create("sha256"));
-  d.Update("a", 1);
-  d.Update("bc", 2);
-  EXPECT_EQ(d.bytes(), 3u);
-  EXPECT_EQ(d.Finish(), Sha256Digest("abc"));
-  ASSERT_OK_AND_ASSIGN(Digester s512, Digester::Create("sha512"));
-  s512.Update("abc", 3);
-  EXPECT_EQ(s512.Finish().substr(0, 23), "sha512:ddaf35a193617aba");
-  EXPECT_THAT(Digester::Create("md5"), StatusIs(StatusCode::kInvalidArgument));
-}
-
-TEST(DigestTest, ParseValidates) {
-  ASSERT_OK_AND_ASSIGN(Digest d, ParseDigest(Sha256Digest("x")));
-  EXPECT_EQ(d.algorithm, "sha256");
-  EXPECT_EQ(d.ToString(), Sha256Digest("x"));
-  EXPECT_THAT(ParseDigest("sha256:" + std::string(64, 'A')),
-              StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseDigest("sha256:" + std::string(63, 'a')),
-              StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseDigest(std::string(64, 'a')),
-              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(UrlTest, ParsesAndFormats) {
@@ -131,7 +101,7 @@ TEST(FileBlobSinkTest, ReopenContinuesAtFileSizeAndReplays) {
   EXPECT_EQ(replay, "hello ");
   std::string rest = "world";
   ASSERT_OK(sink->Write(U8(rest), rest.size()));
-  ASSERT_OK(sink->Commit(Sha256Digest("hello world")));
+  ASSERT_OK(sink->Commit(oci::Sha256Of("hello world")));
   ASSERT_OK_AND_ASSIGN(std::string content,
                        base::Env::Default()->ReadFile(path));
   EXPECT_EQ(content, "hello world");
@@ -173,7 +143,7 @@ TEST(BlobPipeTest, MovesBytesBetweenThreadsWithBackpressure) {
       ASSERT_OK(pipe.Write(U8(data) + pos, n));
       pos += n;
     }
-    ASSERT_OK(pipe.Commit(Sha256Digest(data)));
+    ASSERT_OK(pipe.Commit(oci::Sha256Of(data)));
   });
   std::string got;
   std::vector<uint8_t> buf(777);
@@ -187,7 +157,7 @@ TEST(BlobPipeTest, MovesBytesBetweenThreadsWithBackpressure) {
   EXPECT_EQ(got.size(), data.size());
   EXPECT_TRUE(got == data);
   EXPECT_EQ(pipe.offset(), data.size());
-  EXPECT_EQ(pipe.committed_digest(), Sha256Digest(data));
+  EXPECT_EQ(pipe.committed_digest(), oci::Sha256Of(data));
 }
 
 TEST(BlobPipeTest, AbortPoisonsBufferedBytes) {

@@ -22,9 +22,10 @@
 #include <random>
 #include <sstream>
 
+#include "base/base64.h"
 #include "base/env.h"
+#include "oci/digest.h"
 #include "tests/testutil/temp_dir.h"
-#include "unpack/registry/digest.h"
 
 namespace winsnap::registry::testing {
 namespace {
@@ -86,7 +87,7 @@ int AcceptWithStop(int listen_fd, const std::atomic<bool>& stop) {
   return -1;
 }
 
-json DescriptorJson(const Descriptor& d) {
+json DescriptorJson(const oci::Descriptor& d) {
   json j = {
       {"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};
   if (d.platform) {
@@ -102,7 +103,7 @@ json DescriptorJson(const Descriptor& d) {
 }
 
 std::string Base64Url(std::string_view data) {
-  std::string s = Base64Encode(data);
+  std::string s = base::Base64Encode(data);
   for (char& c : s) {
     if (c == '+') c = '-';
     if (c == '/') c = '_';
@@ -298,11 +299,11 @@ StatusOr<OciLayout> OciLayout::Create(const std::string& dir) {
   return OciLayout(dir);
 }
 
-Descriptor OciLayout::AddBlob(const std::string& data,
-                              const std::string& media_type) {
-  Descriptor d;
+oci::Descriptor OciLayout::AddBlob(const std::string& data,
+                                   const std::string& media_type) {
+  oci::Descriptor d;
   d.media_type = media_type;
-  d.digest = Sha256Digest(data);
+  d.digest = oci::Sha256Of(data);
   d.size = static_cast<int64_t>(data.size());
   base::Env::Default()
       ->WriteFileAtomic(dir_ + "/blobs/sha256/" + d.digest.substr(7), data)
@@ -311,13 +312,13 @@ Descriptor OciLayout::AddBlob(const std::string& data,
   return d;
 }
 
-OciLayout::Image OciLayout::AddImage(const Platform& platform,
+OciLayout::Image OciLayout::AddImage(const oci::Platform& platform,
                                      const std::vector<std::string>& layers) {
   Image img;
   json diff_ids = json::array();
   for (const std::string& l : layers) {
     img.layers.push_back(AddBlob(l, "application/vnd.oci.image.layer.v1.tar"));
-    diff_ids.push_back(Sha256Digest(l));
+    diff_ids.push_back(oci::Sha256Of(l));
   }
   json config = {{"architecture", platform.architecture},
                  {"os", platform.os},
@@ -325,34 +326,34 @@ OciLayout::Image OciLayout::AddImage(const Platform& platform,
                  {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
   if (!platform.os_version.empty()) config["os.version"] = platform.os_version;
   img.config_bytes = config.dump();
-  img.config = AddBlob(img.config_bytes, std::string(kMediaTypeOciConfig));
+  img.config = AddBlob(img.config_bytes, std::string(oci::kMediaTypeOciConfig));
   json manifest = {{"schemaVersion", 2},
-                   {"mediaType", kMediaTypeOciManifest},
+                   {"mediaType", oci::kMediaTypeOciManifest},
                    {"config", DescriptorJson(img.config)},
                    {"layers", json::array()}};
-  for (const Descriptor& l : img.layers)
+  for (const oci::Descriptor& l : img.layers)
     manifest["layers"].push_back(DescriptorJson(l));
   img.manifest_bytes = manifest.dump();
   img.manifest =
-      AddBlob(img.manifest_bytes, std::string(kMediaTypeOciManifest));
+      AddBlob(img.manifest_bytes, std::string(oci::kMediaTypeOciManifest));
   img.manifest.platform = platform;
   return img;
 }
 
-Descriptor OciLayout::AddIndex(const std::vector<Image>& images,
-                               std::string* bytes) {
+oci::Descriptor OciLayout::AddIndex(const std::vector<Image>& images,
+                                    std::string* bytes) {
   json index = {{"schemaVersion", 2},
-                {"mediaType", kMediaTypeOciIndex},
+                {"mediaType", oci::kMediaTypeOciIndex},
                 {"manifests", json::array()}};
   for (const Image& img : images)
     index["manifests"].push_back(DescriptorJson(img.manifest));
   std::string text = index.dump();
   if (bytes) *bytes = text;
-  return AddBlob(text, std::string(kMediaTypeOciIndex));
+  return AddBlob(text, std::string(oci::kMediaTypeOciIndex));
 }
 
-Status OciLayout::Tag(const Descriptor& top, const std::string& tag) {
-  Descriptor d = top;
+Status OciLayout::Tag(const oci::Descriptor& top, const std::string& tag) {
+  oci::Descriptor d = top;
   d.platform.reset();
   d.annotations["org.opencontainers.image.ref.name"] = tag;
   tags_.emplace_back(d, tag);
@@ -567,7 +568,7 @@ StatusOr<std::string> SignRegistryToken(
   i2d_X509(cert.get(), &p);
 
   json header = {
-      {"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {Base64Encode(der)}}};
+      {"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {base::Base64Encode(der)}}};
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();

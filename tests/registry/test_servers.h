@@ -33,8 +33,8 @@
 
 #include "base/status.h"
 #include "base/thread_annotations.h"
-#include "unpack/registry/manifest.h"
-#include "unpack/registry/platform.h"
+#include "oci/manifest.h"
+#include "oci/platform.h"
 
 namespace winsnap::registry::testing {
 
@@ -98,25 +98,26 @@ Status SkopeoCopy(const std::string& source, const std::string& dest,
 class OciLayout {
  public:
   struct Image {
-    Descriptor manifest;
+    oci::Descriptor manifest;
     std::string manifest_bytes;
-    Descriptor config;
+    oci::Descriptor config;
     std::string config_bytes;
-    std::vector<Descriptor> layers;
+    std::vector<oci::Descriptor> layers;
   };
 
   // Creates dir/oci-layout and dir/blobs/sha256.
   static StatusOr<OciLayout> Create(const std::string& dir);
 
-  Descriptor AddBlob(const std::string& data, const std::string& media_type);
+  oci::Descriptor AddBlob(const std::string& data,
+                          const std::string& media_type);
   // An image for "platform" with the given layer contents.
-  Image AddImage(const Platform& platform,
+  Image AddImage(const oci::Platform& platform,
                  const std::vector<std::string>& layers);
   // An image index over "images" (each entry carries its platform).
-  Descriptor AddIndex(const std::vector<Image>& images,
-                      std::string* bytes = nullptr);
+  oci::Descriptor AddIndex(const std::vector<Image>& images,
+                           std::string* bytes = nullptr);
   // Writes index.json naming "top" as "tag".
-  Status Tag(const Descriptor& top, const std::string& tag);
+  Status Tag(const oci::Descriptor& top, const std::string& tag);
 
   const std::string& blob(const std::string& digest) const {
     return blobs_.at(digest);
@@ -127,7 +128,7 @@ class OciLayout {
   explicit OciLayout(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
   std::map<std::string, std::string> blobs_;
-  std::vector<std::pair<Descriptor, std::string>> tags_;
+  std::vector<std::pair<oci::Descriptor, std::string>> tags_;
 };
 
 // Deterministic pseudo-random bytes.

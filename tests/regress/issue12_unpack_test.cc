@@ -19,10 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/thread_annotations.h"
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/image_source.h"
 #include "unpack/import.h"
 #include "unpack/tar_writer.h"
@@ -85,8 +85,9 @@ json IndexDoc(const json& manifests) {
 }
 
 json Desc(const char* type, const std::string& body, const char* os = nullptr) {
-  json d = {
-      {"mediaType", type}, {"digest", Sha256Of(body)}, {"size", body.size()}};
+  json d = {{"mediaType", type},
+            {"digest", oci::Sha256Of(body)},
+            {"size", body.size()}};
   if (os) d["platform"] = {{"os", os}, {"architecture", "amd64"}};
   return d;
 }
@@ -227,9 +228,9 @@ TEST_F(Issue12UnpackTest, Item8EachBlobIsReadOnce) {
   for (int i = 0; i < 40; ++i) a["manifests"].push_back(Desc(kIndexType, bs));
   std::string as = a.dump();
   auto files = b.files;
-  files[Blob(Sha256Of(cs))] = cs;
-  files[Blob(Sha256Of(bs))] = bs;
-  files[Blob(Sha256Of(as))] = as;
+  files[Blob(oci::Sha256Of(cs))] = cs;
+  files[Blob(oci::Sha256Of(bs))] = bs;
+  files[Blob(oci::Sha256Of(as))] = as;
   json top = Desc(kIndexType, as);
   top["annotations"] = {{"io.containerd.image.name", "example.com/fan:1"}};
   std::string dir = WriteLayout(files, json::array({top}));
@@ -259,7 +260,7 @@ TEST_F(Issue12UnpackTest, Item8DescriptorsVisitedAreBounded) {
   wide["manifests"].push_back(Desc(kManifestType, man, "windows"));
   std::string ws = wide.dump();
   auto files = b.files;
-  files[Blob(Sha256Of(ws))] = ws;
+  files[Blob(oci::Sha256Of(ws))] = ws;
   std::string dir = WriteLayout(files, json::array({Desc(kIndexType, ws)}));
 
   auto r = Import(dir);
@@ -279,7 +280,7 @@ TEST_F(Issue12UnpackTest, Item9TooDeepNestingIsReportedAsSuch) {
   json d = Desc(kManifestType, inner, "windows");
   for (int level = 0; level < 6; ++level) {
     std::string body = IndexDoc(json::array({d})).dump();
-    files[Blob(Sha256Of(body))] = body;
+    files[Blob(oci::Sha256Of(body))] = body;
     d = Desc(kIndexType, body);
   }
   auto r = Import(WriteLayout(files, json::array({d})));
@@ -296,12 +297,12 @@ TEST_F(Issue12UnpackTest, Item9DigestErrorInsideANestedIndexNamesIt) {
   std::string man = b.files.at(Blob(b.manifest_digest));
   std::string bs =
       IndexDoc(json::array({Desc(kManifestType, man, "windows")})).dump();
-  const std::string b_digest = Sha256Of(bs);
+  const std::string b_digest = oci::Sha256Of(bs);
   std::string tampered = bs;
   tampered[tampered.size() - 2] = ' ';  // same size, other bytes
   files[Blob(b_digest)] = tampered;
   std::string as = IndexDoc(json::array({Desc(kIndexType, bs)})).dump();
-  files[Blob(Sha256Of(as))] = as;
+  files[Blob(oci::Sha256Of(as))] = as;
 
   auto r = Import(WriteLayout(files, json::array({Desc(kIndexType, as)})));
   EXPECT_THAT(r, StatusIs(StatusCode::kDataLoss, b_digest));
@@ -313,13 +314,13 @@ TEST_F(Issue12UnpackTest, Item9ParseErrorInsideANestedIndexNamesIt) {
   auto b = SmallImage();
   auto files = b.files;
   std::string bs = "this is not an image index";
-  const std::string b_digest = Sha256Of(bs);
+  const std::string b_digest = oci::Sha256Of(bs);
   files[Blob(b_digest)] = bs;
   std::string man = b.files.at(Blob(b.manifest_digest));
   std::string as = IndexDoc(json::array({Desc(kIndexType, bs),
                                          Desc(kManifestType, man, "windows")}))
                        .dump();
-  files[Blob(Sha256Of(as))] = as;
+  files[Blob(oci::Sha256Of(as))] = as;
 
   auto r = Import(WriteLayout(files, json::array({Desc(kIndexType, as)})));
   EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument, b_digest));

@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/import.h"
 
 namespace winsnap::unpack {
@@ -174,7 +174,7 @@ TEST_F(ImportTest, DockerSave) {
   ASSERT_EQ(images.size(), 1u);
   EXPECT_EQ(images[0].record.name, img.name);
   EXPECT_EQ(images[0].record.top_chain_id, b.chain_ids[1]);
-  EXPECT_TRUE(IsSha256Digest(images[0].record.manifest_digest));
+  EXPECT_TRUE(oci::IsSha256Digest(images[0].record.manifest_digest));
   EXPECT_EQ(images[0].layers[1].digest, b.blob_digests[1]);
   ASSERT_OK(sn_->Stat(b.chain_ids[1]));
 }
@@ -203,12 +203,12 @@ TEST_F(ImportTest, NestedIndexSelectsThePlatform) {
          {"platform", {{"os", os}, {"architecture", "amd64"}}}});
   }
   std::string n = nested.dump();
-  files["blobs/sha256/" + Sha256Of(n).substr(7)] = n;
+  files["blobs/sha256/" + oci::Sha256Of(n).substr(7)] = n;
   json index;
   index["schemaVersion"] = 2;
   index["manifests"] =
       json::array({{{"mediaType", "application/vnd.oci.image.index.v1+json"},
-                    {"digest", Sha256Of(n)},
+                    {"digest", oci::Sha256Of(n)},
                     {"size", n.size()},
                     {"annotations",
                      {{"io.containerd.image.name", "example.com/multi:1"}}}}});
@@ -272,7 +272,7 @@ TEST_F(ImportTest, CorruptBlobIsDataLossAndNothingVisible) {
 TEST_F(ImportTest, DiffIdMismatchIsDataLossAndNothingVisible) {
   TestImage img;
   img.layer_tars = {BaseLayer()};
-  img.override_diff_ids = {Sha256Of("something else")};
+  img.override_diff_ids = {oci::Sha256Of("something else")};
   BuiltImage b = testing::OciLayout(img);
   EXPECT_THAT(Import(Write(b, true, "diff.tar")),
               StatusIs(StatusCode::kDataLoss, "diffID"));
@@ -299,9 +299,9 @@ TEST_F(ImportTest, TruncatedLayerStreamIsDataLossAndNothingVisible) {
           "application/vnd.oci.image.layer.v1.tar" + mt;
       std::string ms = m.dump();
       b.files.erase("blobs/sha256/" + b.manifest_digest.substr(7));
-      b.files["blobs/sha256/" + Sha256Of(ms).substr(7)] = ms;
+      b.files["blobs/sha256/" + oci::Sha256Of(ms).substr(7)] = ms;
       json idx = json::parse(b.files["index.json"]);
-      idx["manifests"][0]["digest"] = Sha256Of(ms);
+      idx["manifests"][0]["digest"] = oci::Sha256Of(ms);
       idx["manifests"][0]["size"] = ms.size();
       b.files["index.json"] = idx.dump();
     }
@@ -333,9 +333,9 @@ TEST_F(ImportTest, MissingForeignLayerNamesItsUrl) {
       "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
   m["layers"][0]["urls"] = {"https://mcr.example.com/base.tar.gz"};
   std::string ms = m.dump();
-  b.files["blobs/sha256/" + Sha256Of(ms).substr(7)] = ms;
+  b.files["blobs/sha256/" + oci::Sha256Of(ms).substr(7)] = ms;
   json idx = json::parse(b.files["index.json"]);
-  idx["manifests"][0]["digest"] = Sha256Of(ms);
+  idx["manifests"][0]["digest"] = oci::Sha256Of(ms);
   idx["manifests"][0]["size"] = ms.size();
   b.files["index.json"] = idx.dump();
   // With the blob present the foreign layer imports like any other.

@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <string>
 
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/layer_unpacker.h"
 
 namespace winsnap::unpack {
@@ -70,8 +70,8 @@ TEST(UnpackLayerTest, DigestsCoverEveryByteForEachCompressionAndChunkSize) {
       opts.chunk_size = chunk;
       opts.chunks = 2;
       ASSERT_OK_AND_ASSIGN(UnpackedLayer got, UnpackLayer(&in, dir, opts));
-      EXPECT_EQ(got.blob_digest, Sha256Of(blob));
-      EXPECT_EQ(got.diff_id, Sha256Of(tar));
+      EXPECT_EQ(got.blob_digest, oci::Sha256Of(blob));
+      EXPECT_EQ(got.diff_id, oci::Sha256Of(tar));
       EXPECT_EQ(got.compressed_size, static_cast<int64_t>(blob.size()));
       EXPECT_EQ(got.uncompressed_size, static_cast<int64_t>(tar.size()));
       EXPECT_EQ(got.compression, c);

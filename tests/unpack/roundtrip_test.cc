@@ -16,10 +16,10 @@
 
 #include <filesystem>
 
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/export.h"
 #include "unpack/import.h"
 #include "unpack/layer_unpacker.h"
@@ -81,7 +81,7 @@ std::vector<Flat> Entries(const std::string& tar) {
     }
     Flat f{h.name,
            h.linkname,
-           Sha256Of(data),
+           oci::Sha256Of(data),
            h.typeflag == kTypeRegA ? kTypeReg : h.typeflag,
            h.IsRegular() ? h.size : 0,
            h.mode,
@@ -211,7 +211,7 @@ TEST(RoundTripTest, ImportThenExportReproducesEveryEntry) {
     if (want[i].type == kTypeReg) {
       std::string data(static_cast<size_t>(archive_entry_size(e)), '\0');
       if (!data.empty()) archive_read_data(a, data.data(), data.size());
-      EXPECT_EQ(Sha256Of(data), want[i].digest) << want[i].name;
+      EXPECT_EQ(oci::Sha256Of(data), want[i].digest) << want[i].name;
     }
     ++i;
   }
@@ -242,7 +242,7 @@ TEST(RoundTripTest, ExportWithoutSidecarWalksTheTree) {
   if (whiteout) want.push_back("Files/.wh.gone:0");
   want.push_back("Files/sl:2");
   EXPECT_EQ(names, want);
-  EXPECT_EQ(got[1].digest, Sha256Of("aaa"));
+  EXPECT_EQ(got[1].digest, oci::Sha256Of("aaa"));
   EXPECT_EQ(got[4].link, "Files/a.txt");
   ASSERT_NE(got[1].pax.size(), 0u);
   EXPECT_EQ(got[1].pax[0],

@@ -13,7 +13,6 @@
 
 #include "tests/testutil/status_matchers.h"
 #include "tests/unpack/test_archives.h"
-#include "unpack/digest.h"
 #include "unpack/tar_reader.h"
 #include "unpack/tar_writer.h"
 

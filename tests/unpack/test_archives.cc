@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
-#include "unpack/digest.h"
 #include "unpack/tar_writer.h"
 
 namespace winsnap::unpack::testing {
@@ -183,11 +183,11 @@ void Layers(const TestImage& img, BuiltImage* b) {
   for (const auto& tar : img.layer_tars) {
     std::string blob = Compress(tar, img.compression);
     b->blobs.push_back(blob);
-    b->blob_digests.push_back(Sha256Of(blob));
-    b->diff_ids.push_back(Sha256Of(tar));
+    b->blob_digests.push_back(oci::Sha256Of(blob));
+    b->diff_ids.push_back(oci::Sha256Of(tar));
   }
   if (!img.override_diff_ids.empty()) b->diff_ids = img.override_diff_ids;
-  b->chain_ids = ChainIds(b->diff_ids);
+  b->chain_ids = oci::ChainIds(b->diff_ids);
 }
 
 }  // namespace
@@ -203,7 +203,7 @@ BuiltImage OciLayout(const TestImage& img) {
                       {"size", b.blobs[i].size()}});
   }
   std::string config = Config(img, b.diff_ids);
-  b.config_digest = Sha256Of(config);
+  b.config_digest = oci::Sha256Of(config);
   b.files["blobs/sha256/" + Hex(b.config_digest)] = config;
   json man;
   man["schemaVersion"] = 2;
@@ -213,7 +213,7 @@ BuiltImage OciLayout(const TestImage& img) {
                    {"size", config.size()}};
   man["layers"] = layers;
   std::string m = man.dump();
-  b.manifest_digest = Sha256Of(m);
+  b.manifest_digest = oci::Sha256Of(m);
   b.files["blobs/sha256/" + Hex(b.manifest_digest)] = m;
   json index;
   index["schemaVersion"] = 2;
@@ -239,7 +239,7 @@ BuiltImage DockerSave(const TestImage& img) {
     paths.push_back(p);
   }
   std::string config = Config(img, b.diff_ids);
-  b.config_digest = Sha256Of(config);
+  b.config_digest = oci::Sha256Of(config);
   b.files[Hex(b.config_digest) + ".json"] = config;
   json man = json::array({{{"Config", Hex(b.config_digest) + ".json"},
                            {"RepoTags", {img.name}},
@@ -283,7 +283,7 @@ std::map<std::string, std::string> TreeDigest(const std::string& dir) {
     } else if (std::filesystem::is_directory(st)) {
       out[rel] = "dir";
     } else if (std::filesystem::is_regular_file(st)) {
-      out[rel] = Sha256Of(ReadWhole(it->path().string()));
+      out[rel] = oci::Sha256Of(ReadWhole(it->path().string()));
     } else {
       out[rel] = "special";
     }

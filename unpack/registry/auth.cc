@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "base/base64.h"
 #include "base/env.h"
-#include "unpack/registry/digest.h"
 
 namespace winsnap::registry {
 namespace {
@@ -241,7 +241,7 @@ StatusOr<DockerConfig> DockerConfig::Parse(std::string_view json) {
     };
     std::string auth = str("auth");
     if (!auth.empty()) {
-      auto decoded = Base64Decode(auth);
+      auto decoded = base::Base64Decode(auth);
       if (!decoded.ok()) {
         return InvalidArgumentError("docker config: auths[\"" + key +
                                     "\"].auth: " + decoded.status().message());

@@ -9,7 +9,9 @@
 #include <random>
 #include <thread>
 
-#include "unpack/registry/digest.h"
+#include "base/base64.h"
+#include "oci/config.h"
+#include "oci/digest.h"
 
 namespace winsnap::registry {
 namespace {
@@ -196,7 +198,7 @@ Status Client::AddAuthorization(const Url& url, const std::string& scope,
     if (auto cred = CredentialsFor(authority)) {
       request->headers.emplace_back(
           "Authorization",
-          "Basic " + Base64Encode(cred->username + ":" + cred->password));
+          "Basic " + base::Base64Encode(cred->username + ":" + cred->password));
     }
     return OkStatus();
   }
@@ -293,7 +295,7 @@ StatusOr<Client::CachedToken> Client::FetchToken(const HostAuth& auth,
     if (cred && url.SameOrigin(realm)) {
       req.headers.emplace_back(
           "Authorization",
-          "Basic " + Base64Encode(cred->username + ":" + cred->password));
+          "Basic " + base::Base64Encode(cred->username + ":" + cred->password));
     }
     ++requests_;
     ++token_fetches_;
@@ -441,10 +443,10 @@ StatusOr<FetchedManifest> Client::GetManifest(
     // registry claims; a mismatch is corruption, not a transient error.
     std::string algorithm = "sha256";
     if (!ref.digest.empty()) {
-      WINSNAP_ASSIGN_OR_RETURN(Digest want, ParseDigest(ref.digest));
+      WINSNAP_ASSIGN_OR_RETURN(oci::Digest want, oci::ParseDigest(ref.digest));
       algorithm = want.algorithm;
     }
-    WINSNAP_ASSIGN_OR_RETURN(Digester d, Digester::Create(algorithm));
+    WINSNAP_ASSIGN_OR_RETURN(oci::Digester d, oci::Digester::Create(algorithm));
     d.Update(m.bytes.data(), m.bytes.size());
     m.digest = d.Finish();
     if (!ref.digest.empty() && m.digest != ref.digest) {
@@ -452,10 +454,10 @@ StatusOr<FetchedManifest> Client::GetManifest(
                            m.digest);
     }
     if (auto claimed = resp->Header("Docker-Content-Digest")) {
-      auto parsed = ParseDigest(*claimed);
+      auto parsed = oci::ParseDigest(*claimed);
       if (parsed.ok()) {
-        WINSNAP_ASSIGN_OR_RETURN(Digester c,
-                                 Digester::Create(parsed->algorithm));
+        WINSNAP_ASSIGN_OR_RETURN(oci::Digester c,
+                                 oci::Digester::Create(parsed->algorithm));
         c.Update(m.bytes.data(), m.bytes.size());
         if (c.Finish() != *claimed) {
           return DataLossError(what + ": registry says " + *claimed +
@@ -463,25 +465,25 @@ StatusOr<FetchedManifest> Client::GetManifest(
         }
       }
     }
-    m.media_type = DetectManifestMediaType(
+    m.media_type = oci::DetectManifestMediaType(
         resp->Header("Content-Type").value_or(""), m.bytes);
     return m;
   });
 }
 
 StatusOr<ResolvedImage> Client::Resolve(const Reference& ref,
-                                        const Platform& platform) {
+                                        const oci::Platform& platform) {
   ResolvedImage img;
   img.reference = ref;
   WINSNAP_ASSIGN_OR_RETURN(FetchedManifest m, GetManifest(ref));
   bool from_index = false;
   // Indexes may nest (an index entry pointing at another index); bound it.
-  for (int depth = 0; IsIndexMediaType(m.media_type); ++depth) {
+  for (int depth = 0; oci::IsIndexMediaType(m.media_type); ++depth) {
     if (depth >= 4)
       return InvalidArgumentError(ref.String() + ": indexes nested too deep");
-    auto index = ParseImageIndex(m.bytes);
+    auto index = oci::ParseImageIndex(m.bytes);
     if (!index.ok()) return index.status().WithContext(ref.String());
-    auto desc = SelectManifest(*index, platform);
+    auto desc = oci::SelectManifest(*index, platform);
     if (!desc.ok()) return desc.status().WithContext(ref.String());
     if (img.index_digest.empty()) img.index_digest = m.digest;
     WINSNAP_ASSIGN_OR_RETURN(m, GetManifest(ref.WithDigest(desc->digest)));
@@ -493,23 +495,22 @@ StatusOr<ResolvedImage> Client::Resolve(const Reference& ref,
     }
     from_index = true;
   }
-  if (!IsManifestMediaType(m.media_type)) {
+  if (!oci::IsManifestMediaType(m.media_type)) {
     return InvalidArgumentError(ref.String() +
                                 ": unsupported manifest media type \"" +
                                 m.media_type + "\"");
   }
-  auto parsed = ParseImageManifest(m.bytes);
+  auto parsed = oci::ParseImageManifest(m.bytes);
   if (!parsed.ok()) return parsed.status().WithContext(ref.String());
   img.parsed = std::move(*parsed);
   img.manifest = std::move(m);
   WINSNAP_ASSIGN_OR_RETURN(
       img.config,
       FetchBlobToString(ref, img.parsed.config, options_.max_config_bytes));
-  auto config_platform = ParseConfigPlatform(img.config);
-  if (!config_platform.ok())
-    return config_platform.status().WithContext(ref.String());
-  img.platform = NormalizePlatform(*config_platform);
-  const Platform want = NormalizePlatform(platform);
+  auto config = oci::ParseImageConfig(img.config);
+  if (!config.ok()) return config.status().WithContext(ref.String());
+  img.platform = oci::NormalizePlatform(std::move(config->platform));
+  const oci::Platform want = oci::NormalizePlatform(platform);
   if (!from_index && (img.platform.os != want.os ||
                       img.platform.architecture != want.architecture)) {
     return NotFoundError(ref.String() + " is " + img.platform.ToString() +
@@ -519,7 +520,7 @@ StatusOr<ResolvedImage> Client::Resolve(const Reference& ref,
 }
 
 StatusOr<std::string> Client::FetchBlobToString(const Reference& repo,
-                                                const Descriptor& blob,
+                                                const oci::Descriptor& blob,
                                                 size_t limit) {
   if (blob.size > 0 && static_cast<uint64_t>(blob.size) > limit) {
     return ResourceExhaustedError("blob " + blob.digest + " is " +
@@ -531,18 +532,19 @@ StatusOr<std::string> Client::FetchBlobToString(const Reference& repo,
   return sink.data();
 }
 
-Status Client::FetchBlob(const Reference& repo, const Descriptor& blob,
+Status Client::FetchBlob(const Reference& repo, const oci::Descriptor& blob,
                          BlobSink& sink, const FetchOptions& options) {
   Status st = FetchBlobImpl(repo, blob, sink, options);
   if (!st.ok()) sink.Abort(st);
   return st;
 }
 
-Status Client::FetchBlobImpl(const Reference& repo, const Descriptor& blob,
+Status Client::FetchBlobImpl(const Reference& repo, const oci::Descriptor& blob,
                              BlobSink& sink, const FetchOptions& options) {
   const std::string what = "blob " + blob.digest;
-  WINSNAP_ASSIGN_OR_RETURN(Digest want, ParseDigest(blob.digest));
-  WINSNAP_ASSIGN_OR_RETURN(Digester hasher, Digester::Create(want.algorithm));
+  WINSNAP_ASSIGN_OR_RETURN(oci::Digest want, oci::ParseDigest(blob.digest));
+  WINSNAP_ASSIGN_OR_RETURN(oci::Digester hasher,
+                           oci::Digester::Create(want.algorithm));
   const int64_t size = blob.size;
 
   // A sink that already holds a prefix (resume across runs) replays it into

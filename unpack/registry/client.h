@@ -39,11 +39,12 @@
 
 #include "base/status.h"
 #include "base/thread_annotations.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
+#include "oci/platform.h"
 #include "unpack/registry/auth.h"
 #include "unpack/registry/blob_sink.h"
 #include "unpack/registry/http.h"
-#include "unpack/registry/manifest.h"
-#include "unpack/registry/platform.h"
 #include "unpack/registry/reference.h"
 
 namespace winsnap::registry {
@@ -86,12 +87,12 @@ struct FetchedManifest {
 
 // What a pull needs to know about one platform's image.
 struct ResolvedImage {
-  Reference reference;       // as requested
-  std::string index_digest;  // digest of the index/list, "" if none
-  FetchedManifest manifest;  // the selected platform's image manifest
-  ImageManifest parsed;      // its config descriptor and layers
-  std::string config;        // the config blob (digest-verified)
-  Platform platform;         // from the config
+  Reference reference;        // as requested
+  std::string index_digest;   // digest of the index/list, "" if none
+  FetchedManifest manifest;   // the selected platform's image manifest
+  oci::ImageManifest parsed;  // its config descriptor and layers
+  std::string config;         // the config blob (digest-verified)
+  oci::Platform platform;     // from the config
 };
 
 struct FetchOptions {
@@ -133,18 +134,18 @@ class Client {
   // registry's Docker-Content-Digest header. NotFound, Unauthenticated,
   // PermissionDenied from the registry's answer; ResourceExhausted above
   // max_manifest_bytes.
-  StatusOr<FetchedManifest> GetManifest(
-      const Reference& ref,
-      const std::vector<std::string>& accept = DefaultManifestMediaTypes());
+  StatusOr<FetchedManifest> GetManifest(const Reference& ref,
+                                        const std::vector<std::string>& accept =
+                                            oci::DefaultManifestMediaTypes());
 
   // Resolves "ref" to the image manifest for "platform" (following an index
-  // through SelectManifest's rule, platform.h) and fetches its config.
+  // through oci::SelectManifest's rule, oci/platform.h) and fetches its config.
   // NotFound when no entry matches or a single-manifest image's config is
   // for another os/architecture; InvalidArgument for schema 1 or unknown
   // media types; DataLoss when a descriptor's size or digest does not match
   // the bytes served.
   StatusOr<ResolvedImage> Resolve(const Reference& ref,
-                                  const Platform& platform);
+                                  const oci::Platform& platform);
 
   // Streams blob "blob" of repository "repo" into "sink", starting at
   // sink.offset() (prefix re-hashed via ReadPrefix). The bytes are hashed as
@@ -159,13 +160,14 @@ class Client {
   // Unauthenticated, PermissionDenied, Cancelled, Unavailable /
   // DeadlineExceeded after the attempts ran out, or the sink's own error;
   // on any error sink.Abort(error) was called.
-  Status FetchBlob(const Reference& repo, const Descriptor& blob,
+  Status FetchBlob(const Reference& repo, const oci::Descriptor& blob,
                    BlobSink& sink, const FetchOptions& options = {});
 
   // Small blobs (configs): the verified bytes. ResourceExhausted if
   // blob.size exceeds "limit".
   StatusOr<std::string> FetchBlobToString(const Reference& repo,
-                                          const Descriptor& blob, size_t limit);
+                                          const oci::Descriptor& blob,
+                                          size_t limit);
 
   ClientStats stats() const;
 
@@ -205,7 +207,7 @@ class Client {
   StatusOr<T> WithRetries(std::string_view what, F attempt);
   void Backoff(int failures, const std::atomic<bool>* cancel) const;
 
-  Status FetchBlobImpl(const Reference& repo, const Descriptor& blob,
+  Status FetchBlobImpl(const Reference& repo, const oci::Descriptor& blob,
                        BlobSink& sink, const FetchOptions& options);
 
   const ClientOptions options_;

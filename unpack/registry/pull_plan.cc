@@ -9,7 +9,7 @@
 
 namespace winsnap::registry {
 
-void PullPlan::Add(Descriptor blob, BlobSink* sink) {
+void PullPlan::Add(oci::Descriptor blob, BlobSink* sink) {
   jobs_.push_back(Job{std::move(blob), sink});
 }
 

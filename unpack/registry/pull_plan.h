@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "oci/manifest.h"
 #include "unpack/registry/blob_sink.h"
 #include "unpack/registry/client.h"
-#include "unpack/registry/manifest.h"
 #include "unpack/registry/reference.h"
 
 namespace winsnap::registry {
@@ -43,7 +43,7 @@ class PullPlan {
 
   // Queues "blob" to be written into *sink (not owned; must outlive Run).
   // Jobs start in Add order.
-  void Add(Descriptor blob, BlobSink* sink);
+  void Add(oci::Descriptor blob, BlobSink* sink);
 
   // Fetches all queued blobs with at most "parallelism" (>= 1) at a time.
   // OK when every blob was verified and committed; else the first error,
@@ -58,7 +58,7 @@ class PullPlan {
 
  private:
   struct Job {
-    Descriptor blob;
+    oci::Descriptor blob;
     BlobSink* sink;
   };
 

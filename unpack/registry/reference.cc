@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "unpack/registry/digest.h"
+#include "oci/digest.h"
 
 namespace winsnap::registry {
 namespace {
@@ -156,7 +156,7 @@ StatusOr<Reference> ParseReference(std::string_view ref) {
   size_t at = rest.find('@');
   if (at != std::string_view::npos) {
     std::string_view digest = rest.substr(at + 1);
-    auto parsed = ParseDigest(digest);
+    auto parsed = oci::ParseDigest(digest);
     if (!parsed.ok()) return Invalid(ref, parsed.status().message());
     r.digest = std::string(digest);
     rest = rest.substr(0, at);

@@ -1,29 +1,19 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 
-#include "unpack/registry/manifest.h"
+#include "oci/manifest.h"
 
 #include <nlohmann/json.hpp>
 
-#include "unpack/registry/digest.h"
+#include "oci/digest.h"
+#include "oci/json_fields.h"
 
-namespace winsnap::registry {
+namespace winsnap::oci {
 namespace {
 
+using internal::ParseObject;
+using internal::PlatformFrom;
+using internal::StringField;
 using nlohmann::json;
-
-StatusOr<json> ParseObject(std::string_view text, std::string_view what) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return InvalidArgumentError(std::string(what) + " is not a JSON object");
-  }
-  return doc;
-}
-
-std::string StringField(const json& obj, const char* name) {
-  auto it = obj.find(name);
-  return it != obj.end() && it->is_string() ? it->get<std::string>()
-                                            : std::string();
-}
 
 Status CheckSchemaVersion(const json& doc, std::string_view what) {
   auto it = doc.find("schemaVersion");
@@ -36,24 +26,6 @@ Status CheckSchemaVersion(const json& doc, std::string_view what) {
                                 ": schemaVersion must be 2");
   }
   return OkStatus();
-}
-
-StatusOr<Platform> PlatformFrom(const json& obj, std::string_view what) {
-  Platform p;
-  p.os = StringField(obj, "os");
-  p.architecture = StringField(obj, "architecture");
-  p.variant = StringField(obj, "variant");
-  p.os_version = StringField(obj, "os.version");
-  if (auto it = obj.find("os.features"); it != obj.end() && it->is_array()) {
-    for (const auto& f : *it) {
-      if (f.is_string()) p.os_features.push_back(f.get<std::string>());
-    }
-  }
-  if (p.os.empty() || p.architecture.empty()) {
-    return InvalidArgumentError(std::string(what) +
-                                ": platform needs os and architecture");
-  }
-  return p;
 }
 
 StatusOr<Descriptor> ParseDescriptor(const json& obj, std::string_view what) {
@@ -100,20 +72,6 @@ StatusOr<Descriptor> ParseDescriptor(const json& obj, std::string_view what) {
 }
 
 }  // namespace
-
-std::vector<std::string> DefaultManifestMediaTypes() {
-  return {std::string(kMediaTypeOciIndex), std::string(kMediaTypeDockerList),
-          std::string(kMediaTypeOciManifest),
-          std::string(kMediaTypeDockerManifest)};
-}
-
-bool IsIndexMediaType(std::string_view m) {
-  return m == kMediaTypeOciIndex || m == kMediaTypeDockerList;
-}
-
-bool IsManifestMediaType(std::string_view m) {
-  return m == kMediaTypeOciManifest || m == kMediaTypeDockerManifest;
-}
 
 std::string DetectManifestMediaType(std::string_view content_type,
                                     std::string_view body) {
@@ -182,11 +140,6 @@ StatusOr<ImageManifest> ParseImageManifest(std::string_view text) {
   return m;
 }
 
-StatusOr<Platform> ParseConfigPlatform(std::string_view config_json) {
-  WINSNAP_ASSIGN_OR_RETURN(json doc, ParseObject(config_json, "image config"));
-  return PlatformFrom(doc, "image config");
-}
-
 StatusOr<Descriptor> SelectManifest(const ImageIndex& index,
                                     const Platform& want) {
   std::vector<std::optional<Platform>> platforms;
@@ -202,4 +155,4 @@ StatusOr<Descriptor> SelectManifest(const ImageIndex& index,
   return index.manifests[i];
 }
 
-}  // namespace winsnap::registry
+}  // namespace winsnap::oci

@@ -1,11 +1,11 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 
-#include "unpack/registry/platform.h"
+#include "oci/platform.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace winsnap::registry {
+namespace winsnap::oci {
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -201,4 +201,4 @@ StatusOr<size_t> SelectPlatform(
       "; available: " + (available.empty() ? "none" : available));
 }
 
-}  // namespace winsnap::registry
+}  // namespace winsnap::oci

@@ -1,14 +1,15 @@
 // Copyright 2026 The winsnap Authors. SPDX-License-Identifier: Apache-2.0
 //
 // OCI / Docker schema 2 manifest documents: descriptors, image indexes
-// (manifest lists) and image manifests, parsed from registry bytes, which are
-// untrusted: every descriptor's digest and size are validated here so callers
-// can hand them to FetchBlob as-is. Docker schema 1 is refused.
+// (manifest lists) and image manifests, parsed from untrusted bytes (a
+// registry, an OCI layout): every descriptor's digest and size are validated
+// here so callers can fetch or open the blob as-is. Docker schema 1 is
+// refused. The image config blob is config.h's.
 //
 // Thread-safety: values and pure functions.
 
-#ifndef WINSNAP_UNPACK_REGISTRY_MANIFEST_H_
-#define WINSNAP_UNPACK_REGISTRY_MANIFEST_H_
+#ifndef WINSNAP_OCI_MANIFEST_H_
+#define WINSNAP_OCI_MANIFEST_H_
 
 #include <cstdint>
 #include <map>
@@ -18,29 +19,10 @@
 #include <vector>
 
 #include "base/status.h"
-#include "unpack/registry/platform.h"
+#include "oci/media_types.h"
+#include "oci/platform.h"
 
-namespace winsnap::registry {
-
-inline constexpr std::string_view kMediaTypeOciIndex =
-    "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view kMediaTypeOciManifest =
-    "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view kMediaTypeDockerList =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view kMediaTypeDockerManifest =
-    "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr std::string_view kMediaTypeOciConfig =
-    "application/vnd.oci.image.config.v1+json";
-inline constexpr std::string_view kMediaTypeDockerConfig =
-    "application/vnd.docker.container.image.v1+json";
-
-// The Accept list GetManifest sends by default: indexes first, then
-// single-platform manifests, OCI and Docker spellings.
-std::vector<std::string> DefaultManifestMediaTypes();
-
-bool IsIndexMediaType(std::string_view media_type);
-bool IsManifestMediaType(std::string_view media_type);
+namespace winsnap::oci {
 
 struct Descriptor {
   std::string media_type;
@@ -75,15 +57,10 @@ std::string DetectManifestMediaType(std::string_view content_type,
 StatusOr<ImageIndex> ParseImageIndex(std::string_view json);
 StatusOr<ImageManifest> ParseImageManifest(std::string_view json);
 
-// Platform of an image config blob ("os", "architecture", "variant",
-// "os.version", "os.features"). InvalidArgument for malformed JSON or a
-// missing os/architecture.
-StatusOr<Platform> ParseConfigPlatform(std::string_view config_json);
-
 // The manifest of "index" that best matches "want" (platform.h's rule).
 StatusOr<Descriptor> SelectManifest(const ImageIndex& index,
                                     const Platform& want);
 
-}  // namespace winsnap::registry
+}  // namespace winsnap::oci
 
-#endif  // WINSNAP_UNPACK_REGISTRY_MANIFEST_H_
+#endif  // WINSNAP_OCI_MANIFEST_H_

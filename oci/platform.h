@@ -26,8 +26,8 @@
 //
 // Thread-safety: values and pure functions.
 
-#ifndef WINSNAP_UNPACK_REGISTRY_PLATFORM_H_
-#define WINSNAP_UNPACK_REGISTRY_PLATFORM_H_
+#ifndef WINSNAP_OCI_PLATFORM_H_
+#define WINSNAP_OCI_PLATFORM_H_
 
 #include <optional>
 #include <string>
@@ -36,7 +36,7 @@
 
 #include "base/status.h"
 
-namespace winsnap::registry {
+namespace winsnap::oci {
 
 struct Platform {
   std::string os;            // "windows", "linux"
@@ -70,6 +70,6 @@ int CompareOsVersion(std::string_view a, std::string_view b);
 StatusOr<size_t> SelectPlatform(
     const std::vector<std::optional<Platform>>& entries, const Platform& want);
 
-}  // namespace winsnap::registry
+}  // namespace winsnap::oci
 
-#endif  // WINSNAP_UNPACK_REGISTRY_PLATFORM_H_
+#endif  // WINSNAP_OCI_PLATFORM_H_
