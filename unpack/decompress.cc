@@ -27,23 +27,19 @@ class PassThrough final : public ByteReader {
   ByteReader* in_;
 };
 
-// libarchive with only the wanted filter and the "raw" format: the single
-// raw entry's data is the decompressed stream.
+// libarchive with only the zstd filter and the "raw" format: the single raw
+// entry's data is the decompressed stream.
 class LibarchiveDecoder final : public ByteReader {
  public:
-  static StatusOr<std::unique_ptr<ByteReader>> Create(Compression c,
-                                                      ByteReader* in) {
+  static StatusOr<std::unique_ptr<ByteReader>> Create(ByteReader* in) {
     auto d = std::unique_ptr<LibarchiveDecoder>(new LibarchiveDecoder(in));
     d->a_.reset(archive_read_new());
     if (!d->a_) return InternalError("archive_read_new failed");
     archive* a = d->a_.get();
-    int r = c == Compression::kGzip ? archive_read_support_filter_gzip(a)
-                                    : archive_read_support_filter_zstd(a);
+    int r = archive_read_support_filter_zstd(a);
     // ARCHIVE_WARN means "uses an external program": refuse that.
     if (r != ARCHIVE_OK)
-      return UnimplementedError(std::string("libarchive cannot decode ") +
-                                std::string(CompressionName(c)) +
-                                " in-process");
+      return UnimplementedError("libarchive cannot decode zstd in-process");
     archive_read_support_format_raw(a);
     if (archive_read_open(a, d.get(), nullptr, &LibarchiveDecoder::ReadCb,
                           nullptr) != ARCHIVE_OK)
@@ -167,16 +163,15 @@ StatusOr<std::unique_ptr<ByteReader>> NewDecoder(Compression c,
     case Compression::kGzip:
       return NewGzipDecoder(in);
     case Compression::kZstd:
-      return NewLibarchiveDecoder(c, in);
+      return NewZstdDecoder(in);
     case Compression::kUnknown:
       break;
   }
   return InvalidArgumentError("unknown compression");
 }
 
-StatusOr<std::unique_ptr<ByteReader>> NewLibarchiveDecoder(Compression c,
-                                                           ByteReader* in) {
-  return LibarchiveDecoder::Create(c, in);
+StatusOr<std::unique_ptr<ByteReader>> NewZstdDecoder(ByteReader* in) {
+  return LibarchiveDecoder::Create(in);
 }
 
 }  // namespace winsnap::unpack

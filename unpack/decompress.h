@@ -2,10 +2,11 @@
 //
 // Layer blob decompression: media types and magic numbers to a Compression,
 // and pull-style decoders (ByteReader over ByteReader) for gzip, zstd and
-// uncompressed blobs. zstd (and gzip when ISA-L is not built in) decode
-// through libarchive's filters with its "raw" format; gzip decodes through
-// ISA-L's igzip when available (about 2x zlib's speed on x86-64), which is
-// what keeps a layer import ahead of GNU tar on two cores. Corrupt or
+// uncompressed blobs. zstd decodes through libarchive's filter with its
+// "raw" format; gzip through ISA-L's igzip when available (about 2x zlib's
+// speed on x86-64, which is what keeps a layer import ahead of GNU tar on
+// two cores), else through zlib, whose checks of the gzip trailer
+// (CRC-32, size) libarchive's gzip filter does not make. Corrupt or
 // truncated input is DataLoss.
 //
 // Thread-safety: a decoder and its input are used by one thread at a time.
@@ -53,12 +54,15 @@ StatusOr<LayerMediaType> ParseLayerMediaType(std::string_view media_type);
 // kNone returns a pass-through. InvalidArgument for kUnknown.
 StatusOr<std::unique_ptr<ByteReader>> NewDecoder(Compression c, ByteReader* in);
 
-// Implementation details shared by the decoders (decompress.cc,
-// gzip_isal.cc / gzip_libarchive.cc).
+// Implementation details shared by the decoders (decompress.cc, gzip_zlib.cc,
+// gzip_isal.cc / gzip_zlib_default.cc).
 StatusOr<std::unique_ptr<ByteReader>> NewGzipDecoder(ByteReader* in);
-StatusOr<std::unique_ptr<ByteReader>> NewLibarchiveDecoder(Compression c,
-                                                           ByteReader* in);
-// Name of the gzip implementation compiled in ("isa-l" or "libarchive").
+// zlib's gzip inflate, in every build (NewGzipDecoder where ISA-L is not
+// built in).
+StatusOr<std::unique_ptr<ByteReader>> NewZlibGzipDecoder(ByteReader* in);
+// zstd through libarchive's filter.
+StatusOr<std::unique_ptr<ByteReader>> NewZstdDecoder(ByteReader* in);
+// Name of NewGzipDecoder's implementation ("isa-l" or "zlib").
 std::string_view GzipImplementation();
 
 }  // namespace winsnap::unpack
