@@ -75,20 +75,29 @@ tests_in_targets() {
   done
 }
 
-# clang-tidy-14 (.clang-tidy) on the .cc files changed against origin/main,
-# or against HEAD~1 where there is no origin/main, with build/asan's
-# compile_commands.json (configured here, before the ASan build, so a
-# finding fails in minutes). Nothing to do, nothing run: cheap when nothing
-# changed.
+# clang-tidy-14 (.clang-tidy, with -Wthread-safety) on the .cc files
+# changed against a base: origin/main's merge base when this is a branch of
+# it; in CI's clone, where origin/main is HEAD, the last submission that
+# landed, named in .ci/tidy-base (updated with each submission; a stale one
+# only makes the set larger); else HEAD~1. Uses build/asan's
+# compile_commands.json, configured here before the ASan build, so a
+# finding fails in minutes. Nothing changed, nothing run.
 tidy_changed() {
-  local base files=()
+  local base="" files=() recorded
   if git rev-parse -q --verify origin/main >/dev/null; then
     base=$(git merge-base HEAD origin/main)
-  elif git rev-parse -q --verify HEAD~1 >/dev/null; then
-    base=HEAD~1
-  else
-    echo "no base commit to compare against; nothing to check"
-    return 0
+  fi
+  if [ -z "$base" ] || [ "$base" = "$(git rev-parse HEAD)" ]; then
+    base=""
+    recorded=$(sed -n '/^[0-9a-f]\{40\}$/p' .ci/tidy-base 2>/dev/null | head -1)
+    if [ -n "$recorded" ] && git merge-base --is-ancestor "$recorded" HEAD 2>/dev/null; then
+      base=$recorded
+    elif git rev-parse -q --verify HEAD~1 >/dev/null; then
+      base=$(git rev-parse HEAD~1)
+    else
+      echo "no base commit to compare against; nothing to check"
+      return 0
+    fi
   fi
   cmake --preset linux-asan >/dev/null
   mapfile -t files < <(git diff --name-only --diff-filter=d "$base" -- '*.cc' |
@@ -104,7 +113,7 @@ tidy_changed() {
   # include.
   cmake --build build/asan -j"$jobs" --target winsnap_proto
   printf '%s\n' "${files[@]}" | xargs -P"$jobs" -n1 clang-tidy-14 -p build/asan --quiet \
-    --warnings-as-errors='*'
+    --extra-arg=-Wthread-safety --warnings-as-errors='*'
 }
 
 run_suite() {  # <preset>
