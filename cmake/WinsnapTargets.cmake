@@ -1,3 +1,5 @@
+include(${CMAKE_CURRENT_LIST_DIR}/ModuleGraph.cmake)
+
 # Interface targets carrying our warning and sanitizer flags. They are linked
 # PRIVATE to our own targets only, never to generated protobuf code.
 add_library(winsnap_warnings INTERFACE)
@@ -27,7 +29,8 @@ if(WINSNAP_SANITIZE)
 endif()
 
 # winsnap_module(<name> SOURCES ... DEPS ...) declares the static library
-# winsnap_<name>; DEPS is the module's allowed dependency list (DESIGN.md).
+# winsnap_<name>; DEPS is the module's allowed dependency list (DESIGN.md),
+# checked against its includes by cmake/ModuleGraph.cmake.
 function(winsnap_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(winsnap_${name} STATIC ${ARG_SOURCES})
@@ -37,6 +40,8 @@ function(winsnap_module name)
                         PRIVATE ${ARG_PRIVATE_DEPS} winsnap_warnings winsnap_sanitize)
   # Consumers link the sanitizer runtime too.
   target_link_libraries(winsnap_${name} INTERFACE winsnap_sanitize)
+  winsnap_record_module(${name} ${CMAKE_CURRENT_SOURCE_DIR} "${ARG_SOURCES}"
+                        "${ARG_DEPS};${ARG_PRIVATE_DEPS}")
 endfunction()
 
 # winsnap_test(<module> SOURCES ... DEPS ...) declares one GoogleTest binary
