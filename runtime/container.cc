@@ -151,13 +151,20 @@ struct Runtime::Impl {
                                 j.dump(2) + "\n");
   }
 
-  // The saved state, not reconciled. NotFound for an unknown id; DataLoss for
-  // an unreadable state file.
-  StatusOr<ContainerState> Load(const std::string& id) {
+  // OK when "id" is valid and its container folder exists; else
+  // InvalidArgument or NotFound, in one line.
+  Status CheckExists(const std::string& id) {
     WINSNAP_RETURN_IF_ERROR(ValidateId(id));
     if (!env->IsDirectory(Dir(id))) {
       return NotFoundError("container \"" + id + "\" does not exist");
     }
+    return OkStatus();
+  }
+
+  // The saved state, not reconciled. NotFound for an unknown id; DataLoss for
+  // an unreadable state file.
+  StatusOr<ContainerState> Load(const std::string& id) {
+    WINSNAP_RETURN_IF_ERROR(CheckExists(id));
     StatusOr<std::string> text =
         env->ReadFile(base::JoinPath(Dir(id), kStateFile));
     if (!text.ok()) {
@@ -233,9 +240,8 @@ struct Runtime::Impl {
     WINSNAP_RETURN_IF_ERROR(ValidateId(id));
     std::unique_ptr<base::FileLock> own;
     if (held == nullptr) {
-      if (!env->IsDirectory(Dir(id))) {
-        return NotFoundError("container \"" + id + "\" does not exist");
-      }
+      // Before the lock, so an unknown id gets no lock file.
+      WINSNAP_RETURN_IF_ERROR(CheckExists(id));
       WINSNAP_ASSIGN_OR_RETURN(own, LockState(id));
     }
     WINSNAP_ASSIGN_OR_RETURN(ContainerState s, Load(id));
@@ -565,10 +571,7 @@ Status Runtime::Kill(const std::string& id, const std::string& signal) {
 }
 
 Status Runtime::Delete(const std::string& id, bool force) {
-  WINSNAP_RETURN_IF_ERROR(ValidateId(id));
-  if (!impl_->env->IsDirectory(impl_->Dir(id))) {
-    return NotFoundError("container \"" + id + "\" does not exist");
-  }
+  WINSNAP_RETURN_IF_ERROR(impl_->CheckExists(id));
   WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<base::FileLock> lock,
                            impl_->LockState(id));
   ContainerState s;
