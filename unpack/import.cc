@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "base/env.h"
@@ -581,6 +582,30 @@ class ImageImport {
       sn_->Remove(*it).IgnoreError();
   }
 
+  // Digest and size of the archive's blob of layer i, which was not
+  // unpacked. The archive's own digest if it gives one; an uncompressed
+  // blob is the layer's tar stream, so its digest is the diffID the plan
+  // (and the skip) rests on and its size the file's: only the first bytes,
+  // which tell the compression, are read. Only a compressed blob of unknown
+  // digest is read and hashed.
+  StatusOr<std::pair<std::string, int64_t>> SkippedBlob(int i) const {
+    const LayerPlan& l = plan_.layers[i];
+    WINSNAP_ASSIGN_OR_RETURN(auto f, src_.OpenFile(l.blob));
+    if (!l.digest.empty()) return std::make_pair(l.digest, f->size());
+    uint8_t head[4];
+    size_t got = 0;
+    while (got < sizeof head) {
+      WINSNAP_ASSIGN_OR_RETURN(size_t r,
+                               f->Read(head + got, sizeof head - got));
+      if (r == 0) break;
+      got += r;
+    }
+    if (DetectCompression(std::span<const uint8_t>(head, got)) ==
+        Compression::kNone)
+      return std::make_pair(l.diff_id, f->size());
+    return HashFile(src_, l.blob);
+  }
+
   // docker-save has no manifest: synthesize the OCI one ctr would.
   Status SynthesizeManifest() {
     if (!plan_.manifest_digest.empty()) return OkStatus();
@@ -595,8 +620,7 @@ class ImageImport {
       ImportedLayer& il = img_.layers[i];
       int64_t size = il.size;
       if (il.skipped || il.digest.empty()) {
-        WINSNAP_ASSIGN_OR_RETURN(auto blob,
-                                 HashFile(src_, plan_.layers[i].blob));
+        WINSNAP_ASSIGN_OR_RETURN(auto blob, SkippedBlob(i));
         il.digest = blob.first;
         size = blob.second;
       }
