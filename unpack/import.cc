@@ -4,16 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-
+#include <algorithm>
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
+#include <span>
+#include <utility>
 
 #include "base/env.h"
+#include "base/thread_annotations.h"
+#include "base/thread_pool.h"
 #include "oci/config.h"
 #include "oci/digest.h"
 #include "oci/manifest.h"
@@ -295,13 +296,389 @@ std::string OciLayerMediaType(Compression c) {
   }
 }
 
-// One layer being unpacked by a worker.
+// One layer being unpacked: its staging folder and what the unpack found.
 struct Slot {
-  bool done = false;
   Status status;
   snapshotter::StagingDir staging;
   UnpackedLayer result;
 };
+
+// Serializes the caller's progress callback: layers report from the pool's
+// workers at the same time.
+class Progress {
+ public:
+  explicit Progress(const std::function<void(const ImportEvent&)>& fn)
+      : fn_(fn) {}
+  void Emit(const ImportEvent& ev) EXCLUDES(mu_) {
+    if (!fn_) return;
+    base::MutexLock lock(&mu_);
+    fn_(ev);
+  }
+
+ private:
+  const std::function<void(const ImportEvent&)>& fn_;
+  base::Mutex mu_;
+};
+
+// The import of one planned image, one method a step: PlanLayers (which
+// layers exist, which are missing), UnpackMissing (on a base::ThreadPool,
+// each layer verified against manifest and config), CommitAll (in order;
+// Rollback removes what this import committed), then the docker-save
+// manifest and WriteRecord. Used by one thread; during UnpackMissing the
+// pool's workers share only cancel_ and write only their own layer's slot.
+class ImageImport {
+ public:
+  ImageImport(snapshotter::Snapshotter* sn, const ImageSource& src,
+              const ImportOptions& options, Progress* progress, ImagePlan* plan)
+      : sn_(sn),
+        src_(src),
+        options_(options),
+        progress_(progress),
+        plan_(*plan),
+        n_(static_cast<int>(plan->layers.size())),
+        slots_(plan->layers.size()) {
+    label_ = plan_.names.empty()
+                 ? (plan_.manifest_digest.empty() ? plan_.config_digest
+                                                  : plan_.manifest_digest)
+                 : plan_.names[0];
+    img_.layers.resize(plan_.layers.size());
+  }
+
+  // Every step. On error nothing of this image that this import made is
+  // visible.
+  StatusOr<ImportedImage> Run() {
+    progress_->Emit(Event(ImportEvent::Type::kImage, -1));
+    WINSNAP_RETURN_IF_ERROR(PlanLayers());
+    if (LayerWritesNeedCommittedParents()) {
+      WINSNAP_RETURN_IF_ERROR(UnpackAndCommitInOrder());
+    } else {
+      WINSNAP_RETURN_IF_ERROR(UnpackMissing());
+      WINSNAP_RETURN_IF_ERROR(CommitAll());
+    }
+    Status s = SynthesizeManifest();
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+    if (plan_.names.empty()) plan_.names.push_back(plan_.manifest_digest);
+    s = WriteRecord();
+    if (!s.ok()) {
+      Rollback();
+      return s.WithContext("store image record");
+    }
+    ImportEvent ev = Event(ImportEvent::Type::kCommitted, -1);
+    ev.image = plan_.names[0];
+    ev.chain_id = img_.record.top_chain_id;
+    progress_->Emit(ev);
+    return std::move(img_);
+  }
+
+ private:
+  ImportEvent Event(ImportEvent::Type type, int layer) const {
+    ImportEvent ev;
+    ev.type = type;
+    ev.image = label_;
+    ev.layer = layer;
+    ev.layers = n_;
+    return ev;
+  }
+
+  // Which layers exist (committed snapshots named by their chain ID: skipped)
+  // and which are missing (todo_).
+  Status PlanLayers() {
+    for (int i = 0; i < n_; ++i) {
+      const LayerPlan& l = plan_.layers[i];
+      ImportedLayer& il = img_.layers[i];
+      il.diff_id = l.diff_id;
+      il.chain_id = l.chain_id;
+      il.digest = l.digest;
+      auto info = sn_->Stat(l.chain_id);
+      if (!info.ok()) {
+        if (info.status().code() != StatusCode::kNotFound) return info.status();
+        todo_.push_back(i);
+        continue;
+      }
+      if (info->kind != metadata::Kind::kCommitted)
+        return FailedPreconditionError("snapshot " + l.chain_id +
+                                       " exists but is not committed");
+      il.skipped = true;
+      if (il.digest.empty()) {
+        auto it = info->labels.find(std::string(kLabelLayerDigest));
+        if (it != info->labels.end()) il.digest = it->second;
+      }
+      ImportEvent ev = Event(ImportEvent::Type::kLayerSkipped, i);
+      ev.digest = il.digest;
+      ev.chain_id = l.chain_id;
+      ev.size = l.size;
+      progress_->Emit(ev);
+    }
+    return OkStatus();
+  }
+
+  // Unpacks layer i into slot.staging and verifies it; "parents" are its
+  // committed parent folders, nearest first (the Windows writer's
+  // ImportLayer).
+  Status UnpackOne(int i, Slot& slot, std::vector<std::string> parents) {
+    const LayerPlan& l = plan_.layers[i];
+    if (cancel_.load()) return CancelledError("import cancelled");
+    WINSNAP_ASSIGN_OR_RETURN(slot.staging, sn_->BeginStaging());
+    WINSNAP_ASSIGN_OR_RETURN(auto blob, src_.OpenFile(l.blob));
+    UnpackLayerOptions uo;
+    uo.writer = options_.writer;
+    uo.writer.parents = std::move(parents);
+    // One filesystem sync for all layers, before the commits (SyncStaging).
+    uo.writer.sync = false;
+    uo.compression = l.compression;
+    uo.cancel = &cancel_;
+    uo.progress = [&](const LayerProgress& p) {
+      ImportEvent ev = Event(p.done ? ImportEvent::Type::kLayerDone
+                                    : ImportEvent::Type::kLayerProgress,
+                             i);
+      ev.digest = l.digest;
+      ev.chain_id = l.chain_id;
+      ev.size = l.size >= 0 ? l.size : blob->size();
+      ev.compressed_bytes = p.compressed_bytes;
+      ev.uncompressed_bytes = p.uncompressed_bytes;
+      ev.files = p.files;
+      ev.entries = p.entries;
+      progress_->Emit(ev);
+    };
+    auto r = UnpackLayer(blob.get(), slot.staging.path(), uo);
+    if (!r.ok())
+      return r.status().WithContext("layer " + std::to_string(i) + " (" +
+                                    (l.digest.empty() ? l.blob : l.digest) +
+                                    ")");
+    slot.result = std::move(*r);
+    return Verify(i, slot.result);
+  }
+
+  // The unpacked blob and tar stream against the manifest and the config.
+  Status Verify(int i, const UnpackedLayer& u) const {
+    const LayerPlan& l = plan_.layers[i];
+    if (!l.digest.empty() && u.blob_digest != l.digest)
+      return DataLossError("layer " + std::to_string(i) + ": blob digest " +
+                           u.blob_digest + " does not match the manifest's " +
+                           l.digest);
+    if (l.size >= 0 && u.compressed_size != l.size)
+      return DataLossError("layer " + std::to_string(i) + " (" + l.digest +
+                           "): blob is " + std::to_string(u.compressed_size) +
+                           " bytes, the manifest says " +
+                           std::to_string(l.size));
+    if (u.diff_id != l.diff_id)
+      return DataLossError("layer " + std::to_string(i) + ": diffID " +
+                           u.diff_id + " does not match the config's " +
+                           l.diff_id);
+    return OkStatus();
+  }
+
+  // Unpacks the missing layers on up to parallel_layers pool workers. On
+  // error every staging folder is discarded (~Slot) and the first error in
+  // layer order is returned (a Cancelled sibling is not the cause).
+  Status UnpackMissing() {
+    if (todo_.empty()) return OkStatus();
+    const int workers =
+        std::max(1, std::min<int>(options_.parallel_layers,
+                                  static_cast<int>(todo_.size())));
+    {
+      // Each task writes only slots_[i] of its layer; the pool's destructor
+      // runs every task and joins, and only then does this thread read them.
+      base::ThreadPool pool(workers);
+      for (int i : todo_) {
+        pool.Submit([this, i] {
+          Slot local;
+          Status s = UnpackOne(i, local, {});
+          if (!s.ok()) cancel_.store(true);
+          local.status = s;
+          slots_[i] = std::move(local);
+        });
+      }
+    }
+    Status failed;
+    for (int i : todo_) {
+      const Status& s = slots_[i].status;
+      if (s.ok()) continue;
+      if (failed.ok() || (failed.code() == StatusCode::kCancelled &&
+                          s.code() != StatusCode::kCancelled))
+        failed = s;
+    }
+    if (!failed.ok()) slots_ = std::vector<Slot>(slots_.size());
+    return failed;
+  }
+
+  // Makes the staging folders durable with one filesystem sync (they share
+  // the staging filesystem), unless the writer options turn syncing off.
+  Status SyncStaging(const std::string& staging) {
+    if (!options_.writer.sync) return OkStatus();
+    return sn_->env()->SyncFilesystem(staging);
+  }
+
+  // Commits the verified layers in order, then nothing is left to unpack.
+  // On error rolls back what this import committed.
+  Status CommitAll() {
+    if (todo_.empty()) return OkStatus();
+    WINSNAP_RETURN_IF_ERROR(SyncStaging(slots_[todo_[0]].staging.path()));
+    for (int i : todo_) {
+      Status s = CommitOne(i);
+      if (!s.ok()) {
+        Rollback();
+        return s;
+      }
+    }
+    return OkStatus();
+  }
+
+  // Windows: a layer is imported over its committed parents, so one layer at
+  // a time, each committed before the next. A failure removes the failed
+  // layer's staging folder and rolls back the layers this import committed.
+  Status UnpackAndCommitInOrder() {
+    for (int i : todo_) {
+      std::vector<std::string> parents;
+      Status s;
+      for (int j = i - 1; j >= 0 && s.ok(); --j) {
+        auto info = sn_->Stat(plan_.layers[j].chain_id);
+        if (info.ok()) {
+          parents.push_back(info->path);
+        } else {
+          s = info.status().WithContext("parent of layer " + std::to_string(i));
+        }
+      }
+      if (s.ok()) s = UnpackOne(i, slots_[i], std::move(parents));
+      if (s.ok()) s = SyncStaging(slots_[i].staging.path());
+      if (s.ok()) s = CommitOne(i);
+      if (!s.ok()) {
+        slots_[i] = Slot();  // the staging folder goes now
+        Rollback();
+        return s;
+      }
+    }
+    return OkStatus();
+  }
+
+  Status CommitOne(int i) {
+    LayerPlan& l = plan_.layers[i];
+    Slot& slot = slots_[i];
+    metadata::Labels labels{
+        {std::string(kLabelUncompressed), l.diff_id},
+        {std::string(kLabelLayerDigest), slot.result.blob_digest}};
+    Status s = sn_->CommitStaged(std::move(slot.staging), l.chain_id, l.parent,
+                                 labels);
+    if (s.code() == StatusCode::kAlreadyExists) {
+      s = OkStatus();  // a concurrent import committed the same layer
+    } else if (s.ok()) {
+      committed_.push_back(l.chain_id);
+    }
+    if (!s.ok()) return s.WithContext("commit layer " + std::to_string(i));
+    ImportedLayer& il = img_.layers[i];
+    il.digest = slot.result.blob_digest;
+    il.size = slot.result.compressed_size;
+    il.stats = slot.result.stats;
+    if (l.media_type.empty()) l.compression = slot.result.compression;
+    return OkStatus();
+  }
+
+  // Removes the layers this import committed, newest first.
+  void Rollback() {
+    for (auto it = committed_.rbegin(); it != committed_.rend(); ++it)
+      sn_->Remove(*it).IgnoreError();
+  }
+
+  // Digest and size of the archive's blob of layer i, which was not
+  // unpacked. The archive's own digest if it gives one; an uncompressed
+  // blob is the layer's tar stream, so its digest is the diffID the plan
+  // (and the skip) rests on and its size the file's: only the first bytes,
+  // which tell the compression, are read. Only a compressed blob of unknown
+  // digest is read and hashed.
+  StatusOr<std::pair<std::string, int64_t>> SkippedBlob(int i) const {
+    const LayerPlan& l = plan_.layers[i];
+    WINSNAP_ASSIGN_OR_RETURN(auto f, src_.OpenFile(l.blob));
+    if (!l.digest.empty()) return std::make_pair(l.digest, f->size());
+    uint8_t head[4];
+    size_t got = 0;
+    while (got < sizeof head) {
+      WINSNAP_ASSIGN_OR_RETURN(size_t r,
+                               f->Read(head + got, sizeof head - got));
+      if (r == 0) break;
+      got += r;
+    }
+    if (DetectCompression(std::span<const uint8_t>(head, got)) ==
+        Compression::kNone)
+      return std::make_pair(l.diff_id, f->size());
+    return HashFile(src_, l.blob);
+  }
+
+  // docker-save has no manifest: synthesize the OCI one ctr would.
+  Status SynthesizeManifest() {
+    if (!plan_.manifest_digest.empty()) return OkStatus();
+    json man;
+    man["schemaVersion"] = 2;
+    man["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
+    man["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                     {"digest", plan_.config_digest},
+                     {"size", plan_.config_json.size()}};
+    man["layers"] = json::array();
+    for (int i = 0; i < n_; ++i) {
+      ImportedLayer& il = img_.layers[i];
+      int64_t size = il.size;
+      if (il.skipped || il.digest.empty()) {
+        WINSNAP_ASSIGN_OR_RETURN(auto blob, SkippedBlob(i));
+        il.digest = blob.first;
+        size = blob.second;
+      }
+      man["layers"].push_back(
+          {{"mediaType", OciLayerMediaType(plan_.layers[i].compression)},
+           {"digest", il.digest},
+           {"size", size}});
+    }
+    plan_.manifest_digest = Sha256Of(man.dump());
+    return OkStatus();
+  }
+
+  // One record per name, in one write transaction.
+  Status WriteRecord() {
+    metadata::ImageRecord rec;
+    rec.manifest_digest = plan_.manifest_digest;
+    rec.config_digest = plan_.config_digest;
+    rec.top_chain_id = plan_.layers.empty() ? "" : plan_.layers.back().chain_id;
+    rec.platform = plan_.platform;
+    rec.config_json = plan_.config_json;
+    rec.created_ns = sn_->env()->NowNanos();
+    std::vector<metadata::ImageRecord> recs;
+    for (const auto& name : plan_.names) {
+      recs.push_back(rec);
+      recs.back().name = name;
+    }
+    WINSNAP_RETURN_IF_ERROR(sn_->PutImages(recs));
+    img_.names = plan_.names;
+    img_.record = rec;
+    img_.record.name = plan_.names[0];
+    return OkStatus();
+  }
+
+  snapshotter::Snapshotter* const sn_;
+  const ImageSource& src_;
+  const ImportOptions& options_;
+  Progress* const progress_;
+  ImagePlan& plan_;
+  const int n_;
+  std::string label_;  // names the image in events before it has a name
+  ImportedImage img_;
+  std::vector<int> todo_;  // missing layers, base first
+  std::vector<Slot> slots_;
+  std::vector<std::string> committed_;  // chain IDs this import committed
+  std::atomic<bool> cancel_{false};
+};
+
+// The images of the archive, planned (documents read and checked; no layer
+// read yet).
+StatusOr<std::vector<ImagePlan>> PlanArchive(const ImageSource& src,
+                                             std::string_view what,
+                                             const Platform& want) {
+  if (src.Has("index.json")) return PlanOci(src, want);
+  if (src.Has("manifest.json")) return PlanDockerSave(src, want);
+  return InvalidArgumentError(std::string(what) +
+                              " has neither index.json (OCI layout) nor "
+                              "manifest.json (docker save)");
+}
 
 }  // namespace
 
@@ -318,300 +695,19 @@ StatusOr<std::vector<ImportedImage>> Importer::Import(
     const ImportOptions& options) {
   WINSNAP_RETURN_IF_ERROR(LayerWritingSupported());
   WINSNAP_ASSIGN_OR_RETURN(Platform want, oci::ParsePlatform(options.platform));
-  std::vector<ImagePlan> plans;
-  if (src.Has("index.json")) {
-    WINSNAP_ASSIGN_OR_RETURN(plans, PlanOci(src, want));
-  } else if (src.Has("manifest.json")) {
-    WINSNAP_ASSIGN_OR_RETURN(plans, PlanDockerSave(src, want));
-  } else {
-    return InvalidArgumentError(std::string(what) +
-                                " has neither index.json (OCI layout) nor "
-                                "manifest.json (docker save)");
-  }
+  WINSNAP_ASSIGN_OR_RETURN(std::vector<ImagePlan> plans,
+                           PlanArchive(src, what, want));
   if (!options.name.empty()) {
     if (plans.size() != 1)
       return InvalidArgumentError("--name given but the archive holds " +
                                   std::to_string(plans.size()) + " images");
     plans[0].names = {options.name};
   }
-
-  std::mutex progress_mu;
-  auto emit = [&](const ImportEvent& ev) {
-    if (!options.progress) return;
-    std::lock_guard lock(progress_mu);
-    options.progress(ev);
-  };
-
+  Progress progress(options.progress);
   std::vector<ImportedImage> out;
   for (ImagePlan& plan : plans) {
-    const std::string label = plan.names.empty() ? (plan.manifest_digest.empty()
-                                                        ? plan.config_digest
-                                                        : plan.manifest_digest)
-                                                 : plan.names[0];
-    const int n = static_cast<int>(plan.layers.size());
-    {
-      ImportEvent ev;
-      ev.type = ImportEvent::Type::kImage;
-      ev.image = label;
-      ev.layers = n;
-      emit(ev);
-    }
-    ImportedImage img;
-    img.layers.resize(plan.layers.size());
-    std::vector<int> todo;
-    for (int i = 0; i < n; ++i) {
-      const LayerPlan& l = plan.layers[i];
-      img.layers[i].diff_id = l.diff_id;
-      img.layers[i].chain_id = l.chain_id;
-      img.layers[i].digest = l.digest;
-      auto info = sn_->Stat(l.chain_id);
-      if (info.ok()) {
-        if (info->kind != metadata::Kind::kCommitted)
-          return FailedPreconditionError("snapshot " + l.chain_id +
-                                         " exists but is not committed");
-        img.layers[i].skipped = true;
-        if (img.layers[i].digest.empty()) {
-          auto it = info->labels.find(std::string(kLabelLayerDigest));
-          if (it != info->labels.end()) img.layers[i].digest = it->second;
-        }
-        ImportEvent ev;
-        ev.type = ImportEvent::Type::kLayerSkipped;
-        ev.image = label;
-        ev.layer = i;
-        ev.layers = n;
-        ev.digest = img.layers[i].digest;
-        ev.chain_id = l.chain_id;
-        ev.size = l.size;
-        emit(ev);
-        continue;
-      }
-      if (info.status().code() != StatusCode::kNotFound) return info.status();
-      todo.push_back(i);
-    }
-
-    // Unpacks layer i into local.staging; "parents" are its committed
-    // parent folders, nearest first (the Windows writer's ImportLayer).
-    std::atomic<bool> cancel{false};
-    auto unpack_one = [&](int i, Slot& local,
-                          std::vector<std::string> parents) -> Status {
-      const LayerPlan& l = plan.layers[i];
-      if (cancel.load()) return CancelledError("import cancelled");
-      WINSNAP_ASSIGN_OR_RETURN(local.staging, sn_->BeginStaging());
-      WINSNAP_ASSIGN_OR_RETURN(auto blob, src.OpenFile(l.blob));
-      UnpackLayerOptions uo;
-      uo.writer = options.writer;
-      uo.writer.parents = std::move(parents);
-      // One syncfs for all layers, before the commits (below).
-      uo.writer.sync = false;
-      uo.compression = l.compression;
-      uo.cancel = &cancel;
-      uo.progress = [&](const LayerProgress& p) {
-        ImportEvent ev;
-        ev.type = p.done ? ImportEvent::Type::kLayerDone
-                         : ImportEvent::Type::kLayerProgress;
-        ev.image = label;
-        ev.layer = i;
-        ev.layers = n;
-        ev.digest = l.digest;
-        ev.chain_id = l.chain_id;
-        ev.size = l.size >= 0 ? l.size : blob->size();
-        ev.compressed_bytes = p.compressed_bytes;
-        ev.uncompressed_bytes = p.uncompressed_bytes;
-        ev.files = p.files;
-        ev.entries = p.entries;
-        emit(ev);
-      };
-      auto r = UnpackLayer(blob.get(), local.staging.path(), uo);
-      if (!r.ok())
-        return r.status().WithContext("layer " + std::to_string(i) + " (" +
-                                      (l.digest.empty() ? l.blob : l.digest) +
-                                      ")");
-      local.result = std::move(*r);
-      const UnpackedLayer& u = local.result;
-      if (!l.digest.empty() && u.blob_digest != l.digest)
-        return DataLossError("layer " + std::to_string(i) + ": blob digest " +
-                             u.blob_digest + " does not match the manifest's " +
-                             l.digest);
-      if (l.size >= 0 && u.compressed_size != l.size)
-        return DataLossError("layer " + std::to_string(i) + " (" + l.digest +
-                             "): blob is " + std::to_string(u.compressed_size) +
-                             " bytes, the manifest says " +
-                             std::to_string(l.size));
-      if (u.diff_id != l.diff_id)
-        return DataLossError("layer " + std::to_string(i) + ": diffID " +
-                             u.diff_id + " does not match the config's " +
-                             l.diff_id);
-      return OkStatus();
-    };
-
-    std::vector<Slot> slots(plan.layers.size());
-    std::vector<std::string> committed;
-    auto rollback = [&] {
-      for (auto it = committed.rbegin(); it != committed.rend(); ++it)
-        sn_->Remove(*it).IgnoreError();
-    };
-    auto commit_one = [&](int i) -> Status {
-      const LayerPlan& l = plan.layers[i];
-      Slot& slot = slots[i];
-      metadata::Labels labels{
-          {std::string(kLabelUncompressed), l.diff_id},
-          {std::string(kLabelLayerDigest), slot.result.blob_digest}};
-      Status s = sn_->CommitStaged(std::move(slot.staging), l.chain_id,
-                                   l.parent, labels);
-      if (s.code() == StatusCode::kAlreadyExists) {
-        s = OkStatus();  // a concurrent import committed the same layer
-      } else if (s.ok()) {
-        committed.push_back(l.chain_id);
-      }
-      if (!s.ok()) return s.WithContext("commit layer " + std::to_string(i));
-      ImportedLayer& il = img.layers[i];
-      il.digest = slot.result.blob_digest;
-      il.size = slot.result.compressed_size;
-      il.stats = slot.result.stats;
-      if (plan.layers[i].media_type.empty())
-        plan.layers[i].compression = slot.result.compression;
-      return OkStatus();
-    };
-
-    if (LayerWritesNeedCommittedParents()) {
-      // Windows: a layer is imported over its committed parents, so one
-      // layer at a time, each committed before the next. A failure removes
-      // the failed layer's staging folder (~Slot) and rolls back the layers
-      // this import committed.
-      for (int i : todo) {
-        std::vector<std::string> parents;
-        Status s;
-        for (int j = i - 1; j >= 0 && s.ok(); --j) {
-          auto info = sn_->Stat(plan.layers[j].chain_id);
-          if (info.ok()) {
-            parents.push_back(info->path);
-          } else {
-            s = info.status().WithContext("parent of layer " +
-                                          std::to_string(i));
-          }
-        }
-        if (s.ok()) s = unpack_one(i, slots[i], std::move(parents));
-        if (s.ok() && options.writer.sync)
-          s = base::Env::Default()->SyncFilesystem(slots[i].staging.path());
-        if (s.ok()) s = commit_one(i);
-        if (!s.ok()) {
-          slots[i] = Slot();  // the staging folder goes now
-          rollback();
-          return s;
-        }
-      }
-    } else {
-      // Unpack the missing layers on up to parallel_layers workers.
-      std::mutex mu;
-      std::atomic<size_t> next{0};
-      auto work = [&] {
-        for (;;) {
-          size_t k = next.fetch_add(1);
-          if (k >= todo.size()) return;
-          const int i = todo[k];
-          Slot local;
-          Status s = unpack_one(i, local, {});
-          if (!s.ok()) cancel.store(true);
-          std::lock_guard lock(mu);
-          slots[i] = std::move(local);
-          slots[i].status = s;
-          slots[i].done = true;
-        }
-      };
-      std::vector<std::thread> workers;
-      const int nworkers =
-          std::max(1, std::min<int>(options.parallel_layers,
-                                    static_cast<int>(todo.size())));
-      if (!todo.empty()) {
-        for (int w = 0; w < nworkers; ++w) workers.emplace_back(work);
-      }
-      for (auto& t : workers) t.join();
-
-      // First error in layer order wins (a Cancelled sibling is not the
-      // cause).
-      Status failed;
-      for (int i : todo) {
-        const Status& s = slots[i].status;
-        if (s.ok()) continue;
-        if (failed.ok() || (failed.code() == StatusCode::kCancelled &&
-                            s.code() != StatusCode::kCancelled))
-          failed = s;
-      }
-      if (!failed.ok()) return failed;  // ~Slot discards every staging folder
-
-      // Everything verified. Make the folders durable with one syncfs (they
-      // share the staging filesystem), then commit in order, then the
-      // record.
-      if (options.writer.sync && !todo.empty()) {
-        const std::string& any = slots[todo[0]].staging.path();
-        WINSNAP_RETURN_IF_ERROR(base::Env::Default()->SyncFilesystem(any));
-      }
-      for (int i : todo) {
-        Status s = commit_one(i);
-        if (!s.ok()) {
-          rollback();
-          return s;
-        }
-      }
-    }
-
-    // docker-save has no manifest: synthesize the OCI one ctr would.
-    if (plan.manifest_digest.empty()) {
-      json man;
-      man["schemaVersion"] = 2;
-      man["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
-      man["config"] = {
-          {"mediaType", "application/vnd.oci.image.config.v1+json"},
-          {"digest", plan.config_digest},
-          {"size", plan.config_json.size()}};
-      man["layers"] = json::array();
-      for (int i = 0; i < n; ++i) {
-        ImportedLayer& il = img.layers[i];
-        int64_t size = il.size;
-        if (il.skipped || il.digest.empty()) {
-          auto h = HashFile(src, plan.layers[i].blob);
-          if (!h.ok()) {
-            rollback();
-            return h.status();
-          }
-          il.digest = h->first;
-          size = h->second;
-        }
-        man["layers"].push_back(
-            {{"mediaType", OciLayerMediaType(plan.layers[i].compression)},
-             {"digest", il.digest},
-             {"size", size}});
-      }
-      plan.manifest_digest = Sha256Of(man.dump());
-    }
-    if (plan.names.empty()) plan.names.push_back(plan.manifest_digest);
-
-    metadata::ImageRecord rec;
-    rec.manifest_digest = plan.manifest_digest;
-    rec.config_digest = plan.config_digest;
-    rec.top_chain_id = plan.layers.empty() ? "" : plan.layers.back().chain_id;
-    rec.platform = plan.platform;
-    rec.config_json = plan.config_json;
-    rec.created_ns = base::Env::Default()->NowNanos();
-    std::vector<metadata::ImageRecord> recs;
-    for (const auto& name : plan.names) {
-      recs.push_back(rec);
-      recs.back().name = name;
-    }
-    Status s = sn_->PutImages(recs);
-    if (!s.ok()) {
-      rollback();
-      return s.WithContext("store image record");
-    }
-    img.names = plan.names;
-    img.record = rec;
-    img.record.name = plan.names[0];
-    ImportEvent ev;
-    ev.type = ImportEvent::Type::kCommitted;
-    ev.image = plan.names[0];
-    ev.layers = n;
-    ev.chain_id = rec.top_chain_id;
-    emit(ev);
+    ImageImport image(sn_, src, options, &progress, &plan);
+    WINSNAP_ASSIGN_OR_RETURN(ImportedImage img, image.Run());
     out.push_back(std::move(img));
   }
   return out;

@@ -11,10 +11,11 @@
 //
 // For each image, layer by layer (base first): the chain ID is computed
 // (digest.h); a committed snapshot of that name means the layer is already
-// there (dedupe). Missing layers are unpacked concurrently
-// (`parallel_layers`, each a two-thread pipeline, layer_unpacker.h) into
-// staging folders of the snapshotter; the blob digest and size are checked
-// against the manifest and the diffID against the config's rootfs.diff_ids
+// there (dedupe). Missing layers are unpacked concurrently, as tasks of a
+// base::ThreadPool of `parallel_layers` threads (each layer a two-thread
+// pipeline, layer_unpacker.h), into staging folders of the snapshotter;
+// the blob digest and size are checked against the manifest and the diffID
+// against the config's rootfs.diff_ids
 // (DataLoss on mismatch). Only when every layer of the image is verified are
 // they committed in order with CommitStaged(staging, chainID, parentChainID,
 // {"containerd.io/uncompressed": diffID, "winsnap.io/layer.digest": blob

@@ -18,7 +18,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "base/thread_annotations.h"
 #include "oci/digest.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -32,6 +31,7 @@ namespace {
 
 using json = nlohmann::json;
 using snapshotter::Snapshotter;
+using testing::CountingSource;
 using ::testing::HasSubstr;
 using testing::PaxTar;
 using testing::TestImage;
@@ -44,35 +44,6 @@ using winsnap::testing::TempDir;
 constexpr const char* kManifestType =
     "application/vnd.oci.image.manifest.v1+json";
 constexpr const char* kIndexType = "application/vnd.oci.image.index.v1+json";
-
-// Counts how often each file of the wrapped source is read whole.
-class CountingSource final : public ImageSource {
- public:
-  explicit CountingSource(std::unique_ptr<ImageSource> in)
-      : in_(std::move(in)) {}
-  bool Has(const std::string& name) const override { return in_->Has(name); }
-  StatusOr<std::string> ReadFile(const std::string& name,
-                                 size_t limit) const override {
-    {
-      base::MutexLock lock(&mu_);
-      ++reads_[name];
-    }
-    return in_->ReadFile(name, limit);
-  }
-  StatusOr<std::unique_ptr<BlobFile>> OpenFile(
-      const std::string& name) const override {
-    return in_->OpenFile(name);
-  }
-  std::map<std::string, int> reads() const {
-    base::MutexLock lock(&mu_);
-    return reads_;
-  }
-
- private:
-  std::unique_ptr<ImageSource> in_;
-  mutable base::Mutex mu_;
-  mutable std::map<std::string, int> reads_ GUARDED_BY(mu_);
-};
 
 std::string Blob(const std::string& digest) {
   return "blobs/sha256/" + digest.substr(7);

@@ -27,6 +27,7 @@ namespace {
 using json = nlohmann::json;
 using snapshotter::Snapshotter;
 using testing::BuiltImage;
+using testing::CountingSource;
 using testing::LaEntry;
 using testing::LibarchiveTar;
 using testing::PaxTar;
@@ -177,6 +178,40 @@ TEST_F(ImportTest, DockerSave) {
   EXPECT_TRUE(oci::IsSha256Digest(images[0].record.manifest_digest));
   EXPECT_EQ(images[0].layers[1].digest, b.blob_digests[1]);
   ASSERT_OK(sn_->Stat(b.chain_ids[1]));
+}
+
+// A docker-save archive has no manifest, so the importer synthesizes one
+// from the layer blobs' digests and sizes. Re-importing it when every layer
+// exists must not read those blobs again (an uncompressed blob's digest is
+// its diffID), and must give the same manifest digest as the first import.
+TEST_F(ImportTest, DockerSaveReimportReadsNoSkippedLayerBlob) {
+  TestImage img;
+  img.compression = Compression::kNone;
+  img.layer_tars = {BaseLayer(), DeltaLayer()};
+  BuiltImage b = testing::DockerSave(img);
+  std::string path = Write(b, true, "save.tar");
+  ASSERT_OK_AND_ASSIGN(auto first, Import(path));
+  ASSERT_EQ(first.size(), 1u);
+
+  ASSERT_OK_AND_ASSIGN(auto opened, ImageSource::Open(path));
+  CountingSource src(std::move(opened));
+  ImportOptions o;
+  o.writer.sync = false;
+  Importer imp(sn_.get());
+  ASSERT_OK_AND_ASSIGN(auto again, imp.Import(src, path, o));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].record.manifest_digest, first[0].record.manifest_digest);
+  ASSERT_EQ(again[0].layers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(again[0].layers[i].skipped);
+    EXPECT_EQ(again[0].layers[i].digest, b.blob_digests[i]);
+    std::string blob = b.blob_digests[i].substr(7) + "/layer.tar";
+    ASSERT_TRUE(src.Has(blob));
+    // At most the bytes that tell the compression.
+    EXPECT_LE(src.BytesRead(blob), 4)
+        << blob << " of " << b.blobs[i].size() << " bytes";
+  }
 }
 
 TEST_F(ImportTest, NestedIndexSelectsThePlatform) {

@@ -304,4 +304,58 @@ void WriteWhole(const std::string& path, const std::string& data) {
   ASSERT_TRUE(out.good()) << path;
 }
 
+class CountingSource::File final : public BlobFile {
+ public:
+  File(const CountingSource* src, std::string name, std::unique_ptr<BlobFile> f)
+      : src_(src), name_(std::move(name)), f_(std::move(f)) {}
+  int64_t size() const override { return f_->size(); }
+  StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
+    auto r = f_->Read(buf, n);
+    if (r.ok()) src_->AddBytes(name_, *r);
+    return r;
+  }
+
+ private:
+  const CountingSource* src_;
+  std::string name_;
+  std::unique_ptr<BlobFile> f_;
+};
+
+bool CountingSource::Has(const std::string& name) const {
+  return in_->Has(name);
+}
+
+StatusOr<std::string> CountingSource::ReadFile(const std::string& name,
+                                               size_t limit) const {
+  {
+    base::MutexLock lock(&mu_);
+    ++reads_[name];
+  }
+  return in_->ReadFile(name, limit);
+}
+
+StatusOr<std::unique_ptr<BlobFile>> CountingSource::OpenFile(
+    const std::string& name) const {
+  auto f = in_->OpenFile(name);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<BlobFile>(
+      std::make_unique<File>(this, name, std::move(*f)));
+}
+
+std::map<std::string, int> CountingSource::reads() const {
+  base::MutexLock lock(&mu_);
+  return reads_;
+}
+
+int64_t CountingSource::BytesRead(const std::string& name) const {
+  base::MutexLock lock(&mu_);
+  auto it = bytes_.find(name);
+  return it == bytes_.end() ? 0 : it->second;
+}
+
+void CountingSource::AddBytes(const std::string& name, size_t n) const {
+  base::MutexLock lock(&mu_);
+  bytes_[name] += static_cast<int64_t>(n);
+}
+
 }  // namespace winsnap::unpack::testing

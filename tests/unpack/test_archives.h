@@ -10,12 +10,16 @@
 #ifndef WINSNAP_TESTS_UNPACK_TEST_ARCHIVES_H_
 #define WINSNAP_TESTS_UNPACK_TEST_ARCHIVES_H_
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "unpack/decompress.h"
+#include "unpack/image_source.h"
 #include "unpack/tar_reader.h"
 
 namespace winsnap::unpack::testing {
@@ -88,6 +92,32 @@ void WriteTar(const std::string& path,
 
 // (relative path -> sha256 of content or "dir"/"link:<target>") of a tree.
 std::map<std::string, std::string> TreeDigest(const std::string& dir);
+
+// An ImageSource over another that counts, per file, the whole-file reads
+// (ReadFile) and the bytes read through OpenFile. Thread-safe: the importer
+// reads blobs from several threads.
+class CountingSource final : public ImageSource {
+ public:
+  explicit CountingSource(std::unique_ptr<ImageSource> in)
+      : in_(std::move(in)) {}
+  bool Has(const std::string& name) const override;
+  StatusOr<std::string> ReadFile(const std::string& name,
+                                 size_t limit) const override;
+  StatusOr<std::unique_ptr<BlobFile>> OpenFile(
+      const std::string& name) const override;
+  // ReadFile calls per file.
+  std::map<std::string, int> reads() const;
+  // Bytes read from "name" through files OpenFile returned.
+  int64_t BytesRead(const std::string& name) const;
+
+ private:
+  class File;
+  void AddBytes(const std::string& name, size_t n) const EXCLUDES(mu_);
+  std::unique_ptr<ImageSource> in_;
+  mutable base::Mutex mu_;
+  mutable std::map<std::string, int> reads_ GUARDED_BY(mu_);
+  mutable std::map<std::string, int64_t> bytes_ GUARDED_BY(mu_);
+};
 
 std::string ReadWhole(const std::string& path);
 void WriteWhole(const std::string& path, const std::string& data);
