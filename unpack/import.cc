@@ -582,16 +582,25 @@ class ImageImport {
       sn_->Remove(*it).IgnoreError();
   }
 
-  // Digest and size of the archive's blob of layer i, which was not
-  // unpacked. The archive's own digest if it gives one; an uncompressed
-  // blob is the layer's tar stream, so its digest is the diffID the plan
-  // (and the skip) rests on and its size the file's: only the first bytes,
-  // which tell the compression, are read. Only a compressed blob of unknown
-  // digest is read and hashed.
-  StatusOr<std::pair<std::string, int64_t>> SkippedBlob(int i) const {
+  struct BlobFacts {
+    std::string digest;
+    int64_t size = 0;
+    Compression compression = Compression::kUnknown;
+  };
+
+  // Digest, size and compression of the archive's blob of layer i, which
+  // was not unpacked. The archive's own digest if it gives one; an
+  // uncompressed blob is the layer's tar stream, so its digest is the
+  // diffID the plan (and the skip) rests on and its size the file's. Only
+  // the first bytes, which tell the compression, are read, and not even
+  // those when the archive gives digest and media type; only a compressed
+  // blob of unknown digest is read and hashed.
+  StatusOr<BlobFacts> SkippedBlob(int i) const {
     const LayerPlan& l = plan_.layers[i];
     WINSNAP_ASSIGN_OR_RETURN(auto f, src_.OpenFile(l.blob));
-    if (!l.digest.empty()) return std::make_pair(l.digest, f->size());
+    BlobFacts facts{l.digest, f->size(), l.compression};
+    if (!l.digest.empty() && l.compression != Compression::kUnknown)
+      return facts;
     uint8_t head[4];
     size_t got = 0;
     while (got < sizeof head) {
@@ -600,10 +609,20 @@ class ImageImport {
       if (r == 0) break;
       got += r;
     }
-    if (DetectCompression(std::span<const uint8_t>(head, got)) ==
-        Compression::kNone)
-      return std::make_pair(l.diff_id, f->size());
-    return HashFile(src_, l.blob);
+    const Compression detected =
+        DetectCompression(std::span<const uint8_t>(head, got));
+    // As an unpacked layer's: the bytes tell what the media type does not.
+    if (facts.compression == Compression::kUnknown)
+      facts.compression = detected;
+    if (!facts.digest.empty()) return facts;
+    if (detected == Compression::kNone) {
+      facts.digest = l.diff_id;
+      return facts;
+    }
+    WINSNAP_ASSIGN_OR_RETURN(auto hashed, HashFile(src_, l.blob));
+    facts.digest = hashed.first;
+    facts.size = hashed.second;
+    return facts;
   }
 
   // docker-save has no manifest: synthesize the OCI one ctr would.
@@ -620,9 +639,10 @@ class ImageImport {
       ImportedLayer& il = img_.layers[i];
       int64_t size = il.size;
       if (il.skipped || il.digest.empty()) {
-        WINSNAP_ASSIGN_OR_RETURN(auto blob, SkippedBlob(i));
-        il.digest = blob.first;
-        size = blob.second;
+        WINSNAP_ASSIGN_OR_RETURN(BlobFacts blob, SkippedBlob(i));
+        il.digest = blob.digest;
+        size = blob.size;
+        plan_.layers[i].compression = blob.compression;
       }
       man["layers"].push_back(
           {{"mediaType", OciLayerMediaType(plan_.layers[i].compression)},

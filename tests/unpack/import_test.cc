@@ -214,6 +214,27 @@ TEST_F(ImportTest, DockerSaveReimportReadsNoSkippedLayerBlob) {
   }
 }
 
+// A compressed docker-save layer that is skipped keeps the media type the
+// first import gave it (the blob's bytes tell gzip), so the synthesized
+// manifest, and the image record's digest, do not change on a re-import.
+TEST_F(ImportTest, DockerSaveGzipReimportKeepsTheManifestDigest) {
+  TestImage img;
+  img.compression = Compression::kGzip;
+  img.layer_tars = {BaseLayer(), DeltaLayer()};
+  BuiltImage b = testing::DockerSave(img);
+  std::string path = Write(b, true, "save-gz.tar");
+  ASSERT_OK_AND_ASSIGN(auto first, Import(path));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto again, Import(path));
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_EQ(again[0].layers.size(), 2u);
+  EXPECT_TRUE(again[0].layers[0].skipped);
+  EXPECT_TRUE(again[0].layers[1].skipped);
+  EXPECT_EQ(again[0].record.manifest_digest, first[0].record.manifest_digest);
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(again[0].layers[i].digest, b.blob_digests[i]) << i;
+}
+
 TEST_F(ImportTest, NestedIndexSelectsThePlatform) {
   TestImage win;
   win.layer_tars = {BaseLayer()};
