@@ -129,6 +129,8 @@ StatusCode Win32StatusCode(uint32_t e) {
       return StatusCode::kAlreadyExists;
     case 5:
     case 19:
+    case 1300:  // ERROR_NOT_ALL_ASSIGNED (a privilege the token lacks)
+    case 1314:  // ERROR_PRIVILEGE_NOT_HELD
       return StatusCode::kPermissionDenied;
     case 4:
     case 8:
@@ -167,6 +169,9 @@ std::string_view Win32Text(uint32_t e) {
       return "not enough memory";
     case 19:
       return "write protected";
+    case 1300:
+    case 1314:
+      return "a required privilege is not held";
     case 32:
       return "sharing violation (another process is using the file)";
     case 33:

@@ -21,8 +21,7 @@ using ::winsnap::base::Widen;
 StatusOr<int64_t> FreeDiskBytes(const std::string& path) {
   ULARGE_INTEGER avail, total, free_all;
   if (!::GetDiskFreeSpaceExW(Widen(path).c_str(), &avail, &total, &free_all)) {
-    return UnknownError("GetDiskFreeSpaceExW " + path + ": Win32 error " +
-                        std::to_string(::GetLastError()));
+    return Win32Error("GetDiskFreeSpaceExW", ::GetLastError(), path);
   }
   if (avail.QuadPart >
       static_cast<ULONGLONG>(std::numeric_limits<int64_t>::max()))

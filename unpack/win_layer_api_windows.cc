@@ -57,31 +57,6 @@ std::wstring LongPath(const std::string& path) {
   return w;
 }
 
-Status Win32Error(std::string_view fn, DWORD err, const std::string& what) {
-  std::string msg =
-      std::string(fn) + " " + what + ": Win32 error " + std::to_string(err);
-  switch (err) {
-    case ERROR_FILE_NOT_FOUND:
-    case ERROR_PATH_NOT_FOUND:
-      return NotFoundError(msg);
-    case ERROR_ALREADY_EXISTS:
-    case ERROR_FILE_EXISTS:
-      return AlreadyExistsError(msg);
-    case ERROR_ACCESS_DENIED:
-    case ERROR_PRIVILEGE_NOT_HELD:
-    case ERROR_NOT_ALL_ASSIGNED:
-      return PermissionDeniedError(msg);
-    case ERROR_DISK_FULL:
-    case ERROR_HANDLE_DISK_FULL:
-      return ResourceExhaustedError(msg);
-    case ERROR_CALL_NOT_IMPLEMENTED:
-    case ERROR_NOT_SUPPORTED:
-      return UnimplementedError(msg);
-    default:
-      return UnknownError(msg);
-  }
-}
-
 Status HresultError(std::string_view fn, HRESULT hr, const std::string& what) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08lx", static_cast<unsigned long>(hr));

@@ -73,6 +73,7 @@ TEST(Win32ErrorTest, MapsTheCodesStoresAndEnvSee) {
   EXPECT_EQ(Win32StatusCode(3), StatusCode::kNotFound);
   EXPECT_EQ(Win32StatusCode(183), StatusCode::kAlreadyExists);
   EXPECT_EQ(Win32StatusCode(5), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Win32StatusCode(1314), StatusCode::kPermissionDenied);
   EXPECT_EQ(Win32StatusCode(112), StatusCode::kResourceExhausted);
   EXPECT_EQ(Win32StatusCode(32), StatusCode::kUnavailable);
   EXPECT_EQ(Win32StatusCode(33), StatusCode::kUnavailable);
