@@ -22,24 +22,7 @@
 namespace winsnap::unpack {
 namespace {
 
-// Hands out at most "chunk" bytes per Read, so decoders see their input
-// split at every kind of boundary.
-class ChunkedReader final : public ByteReader {
- public:
-  ChunkedReader(std::string s, size_t chunk)
-      : s_(std::move(s)), chunk_(chunk) {}
-  StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
-    size_t take = std::min({n, chunk_, s_.size() - pos_});
-    std::memcpy(buf, s_.data() + pos_, take);
-    pos_ += take;
-    return take;
-  }
-
- private:
-  std::string s_;
-  size_t chunk_;
-  size_t pos_ = 0;
-};
+using testing::StringReader;
 
 using Factory =
     std::function<StatusOr<std::unique_ptr<ByteReader>>(ByteReader*)>;
@@ -63,7 +46,7 @@ std::vector<Decoder> GzipDecoders() {
 // Decodes "blob" fed "in_chunk" bytes at a time, read "out_chunk" at a time.
 StatusOr<std::string> DecodeAll(const Decoder& d, const std::string& blob,
                                 size_t in_chunk, size_t out_chunk) {
-  ChunkedReader in(blob, in_chunk);
+  StringReader in(blob, in_chunk);
   WINSNAP_ASSIGN_OR_RETURN(std::unique_ptr<ByteReader> dec, d.make(&in));
   std::string out;
   std::string buf(out_chunk, '\0');

@@ -23,20 +23,7 @@ namespace {
 
 using winsnap::testing::TempDir;
 
-class StringReader final : public ByteReader {
- public:
-  explicit StringReader(std::string s) : s_(std::move(s)) {}
-  StatusOr<size_t> Read(uint8_t* buf, size_t n) override {
-    size_t take = std::min(n, s_.size() - pos_);
-    std::memcpy(buf, s_.data() + pos_, take);
-    pos_ += take;
-    return take;
-  }
-
- private:
-  std::string s_;
-  size_t pos_ = 0;
-};
+using testing::StringReader;
 
 std::string LayerTar() {
   std::vector<testing::PaxEntry> entries = {testing::WinDir("Files"),

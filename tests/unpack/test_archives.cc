@@ -5,9 +5,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -34,6 +34,13 @@ la_ssize_t AppendCb(archive*, void* out, const void* buf, size_t n) {
 std::string Hex(const std::string& digest) { return digest.substr(7); }
 
 }  // namespace
+
+StatusOr<size_t> StringReader::Read(uint8_t* buf, size_t n) {
+  size_t take = std::min({n, max_read_, s_.size() - pos_});
+  std::memcpy(buf, s_.data() + pos_, take);
+  pos_ += take;
+  return take;
+}
 
 std::string Compress(std::string_view data, Compression c) {
   if (c == Compression::kNone) return std::string(data);
@@ -92,11 +99,13 @@ std::string LibarchiveTar(const std::vector<LaEntry>& entries,
         break;
       case '3':
         archive_entry_set_filetype(e, AE_IFCHR);
-        archive_entry_set_rdev(e, makedev(1, 3));
+        archive_entry_set_rdevmajor(e, 1);
+        archive_entry_set_rdevminor(e, 3);
         break;
       case '4':
         archive_entry_set_filetype(e, AE_IFBLK);
-        archive_entry_set_rdev(e, makedev(8, 0));
+        archive_entry_set_rdevmajor(e, 8);
+        archive_entry_set_rdevminor(e, 0);
         break;
       case '6':
         archive_entry_set_filetype(e, AE_IFIFO);

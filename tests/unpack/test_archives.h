@@ -93,6 +93,21 @@ void WriteTar(const std::string& path,
 // (relative path -> sha256 of content or "dir"/"link:<target>") of a tree.
 std::map<std::string, std::string> TreeDigest(const std::string& dir);
 
+// A ByteReader over a string that hands out at most "max_read" bytes per
+// Read, so decoders and unpackers see their input split at every kind of
+// boundary.
+class StringReader final : public ByteReader {
+ public:
+  explicit StringReader(std::string s, size_t max_read = SIZE_MAX)
+      : s_(std::move(s)), max_read_(max_read) {}
+  StatusOr<size_t> Read(uint8_t* buf, size_t n) override;
+
+ private:
+  std::string s_;
+  size_t max_read_;
+  size_t pos_ = 0;
+};
+
 // An ImageSource over another that counts, per file, the whole-file reads
 // (ReadFile) and the bytes read through OpenFile. Thread-safe: the importer
 // reads blobs from several threads.
