@@ -98,7 +98,11 @@ TEST(LayerSizeGuardTest, RefusedEntryIsNeverCreated) {
   };
   EXPECT_THAT(UnpackTarBytes(tar, dir, o),
               StatusIs(StatusCode::kResourceExhausted, "Files/big"));
+#ifndef _WIN32
+  // The POSIX writer makes folders as their entries arrive; the Windows one
+  // writes through the layer APIs (BackupWrite), so only the refusal counts.
   EXPECT_TRUE(std::filesystem::exists(dir + "/Files"));
+#endif
   EXPECT_FALSE(std::filesystem::exists(dir + "/Files/big"));
 }
 
@@ -148,7 +152,7 @@ TEST(WinMetadataTest, MalformedRecordsAreInvalidArgumentNamingTheEntry) {
            {"MSWINDOWS.xattr.x", "!!"},
            {"LIBARCHIVE.creationtime", "yesterday"},
            {"ctime", "1.x"}}) {
-    SCOPED_TRACE(k + "=" + v);
+    SCOPED_TRACE(std::string(k).append("=").append(v));
     TarHeader h = File("Files/bad", 0);
     h.pax = {{k, v}};
     EXPECT_THAT(ParseWinMetadata(h),
