@@ -12,19 +12,24 @@
 #   no-sync / igzip   (`import --no-sync` against the igzip floor, summed over
 #                      the image's layers),
 #   import / ctr      (`import` with its syncfs against ctr's native import),
-#   import / tar.
+#   import / tar,
+# and, with --baseline PATH (another snapctl, e.g. an older commit's release
+# build), that snapctl's `import` and `import --no-sync` in the same rounds
+# and the ratios this / baseline, to show a change costs no speed.
 # Images come from make-image (shared/bench/make-image) with --profile
 # nanoserver and servercore. The tools run interleaved inside each of --runs
 # rounds, so load from other processes on the machine hits them alike; the
 # archives stay in the page cache for every tool.
 #
-# usage: bench/import-bench.sh [--snapctl PATH] [--profiles "nanoserver servercore"]
+# usage: bench/import-bench.sh [--snapctl PATH] [--baseline PATH]
+#                              [--profiles "nanoserver servercore"]
 #                              [--runs N] [--work DIR] [--make-image PATH] [--keep]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 snapctl=""
+baseline=""
 profiles="nanoserver servercore"
 runs=3
 work=""
@@ -37,6 +42,7 @@ done
 while [[ $# -gt 0 ]]; do
   case $1 in
     --snapctl) snapctl=$2; shift 2 ;;
+    --baseline) baseline=$2; shift 2 ;;
     --profiles) profiles=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
@@ -58,6 +64,7 @@ if [[ -z $snapctl ]]; then
   done
 fi
 [[ -n $snapctl ]] || die "no snapctl with an import command found (--snapctl)"
+[[ -z $baseline || -x $baseline ]] || die "--baseline $baseline is not an executable"
 for tool in containerd ctr tar gzip igzip python3; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done
@@ -115,7 +122,7 @@ for p in $profiles; do
   if [[ ! -d $ex ]]; then mkdir -p "$ex"; tar -xf "$img" -C "$ex"; fi
   mapfile -t blobs < <(layer_blobs "$ex")
 
-  snap=() nosync=() ctrt=() tart=() gz=() igz=()
+  snap=() nosync=() ctrt=() tart=() gz=() igz=() bsnap=() bnosync=()
   for r in $(seq "$runs"); do
     run=$work/run; rm -rf "$run"; mkdir -p "$run"
     warm "$img"; sync
@@ -123,6 +130,14 @@ for p in $profiles; do
     rm -rf "$run"; mkdir -p "$run"; warm "$img"; sync
     nosync+=("$(timed "$snapctl" --root "$run/root" import --no-sync "$img")")
     rm -rf "$run"; mkdir -p "$run"; sync
+    if [[ -n $baseline ]]; then
+      warm "$img"
+      bsnap+=("$(timed "$baseline" --root "$run/root" import "$img")")
+      rm -rf "$run"; mkdir -p "$run"; warm "$img"; sync
+      bnosync+=("$(timed "$baseline" --root "$run/root" import --no-sync "$img")")
+      rm -rf "$run"; mkdir -p "$run"; sync
+      echo "  $p run $r: baseline ${bsnap[-1]} ms (no-sync ${bnosync[-1]})" >&2
+    fi
 
     start_containerd
     warm "$lin"
@@ -151,6 +166,9 @@ for p in $profiles; do
     R[$p,$stat,snap]=$($stat "${snap[@]}"); R[$p,$stat,nosync]=$($stat "${nosync[@]}")
     R[$p,$stat,ctr]=$($stat "${ctrt[@]}"); R[$p,$stat,tar]=$($stat "${tart[@]}")
     R[$p,$stat,gz]=$($stat "${gz[@]}"); R[$p,$stat,igz]=$($stat "${igz[@]}")
+    if [[ -n $baseline ]]; then
+      R[$p,$stat,bsnap]=$($stat "${bsnap[@]}"); R[$p,$stat,bnosync]=$($stat "${bnosync[@]}")
+    fi
   done
   R[$p,info]=$(python3 -c "import json;d=json.load(open('$work/$p.json'));print('%d layers, %.0f MB gz, %.0f MB tar' % (d['layers'], d['compressed_bytes']/1e6, d['uncompressed_bytes']/1e6))")
 done
@@ -169,3 +187,16 @@ for stat in med min; do
       "$(ratio "$s" "${R[$p,$stat,tar]}")"
   done
 done
+if [[ -n $baseline ]]; then
+  printf '\nagainst the baseline %s, wall ms\n' "$baseline"
+  printf '%-11s %-7s %8s %8s %8s %8s  %-14s %-14s\n' profile stat import base no-sync base \
+    "import/base" "no-sync/base"
+  for p in $profiles; do
+    for stat in med min; do
+      printf '%-11s %-7s %8s %8s %8s %8s  %-14s %-14s\n' "$p" "$stat" "${R[$p,$stat,snap]}" \
+        "${R[$p,$stat,bsnap]}" "${R[$p,$stat,nosync]}" "${R[$p,$stat,bnosync]}" \
+        "$(ratio "${R[$p,$stat,snap]}" "${R[$p,$stat,bsnap]}")" \
+        "$(ratio "${R[$p,$stat,nosync]}" "${R[$p,$stat,bnosync]}")"
+    done
+  done
+fi
