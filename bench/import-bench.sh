@@ -18,8 +18,11 @@
 # and the ratios this / baseline, to show a change costs no speed.
 # Images come from make-image (shared/bench/make-image) with --profile
 # nanoserver and servercore. The tools run interleaved inside each of --runs
-# rounds, so load from other processes on the machine hits them alike; the
-# archives stay in the page cache for every tool.
+# rounds, so load from other processes on the machine hits them alike (this
+# snapctl and the baseline take turns going first); the archives stay in the
+# page cache for every tool. Every run writes into a fresh folder and nothing
+# is deleted until the end; on ext4 without a journal the script first waits
+# 305 s (see bench/lib.sh for why a deletion just before a run skews it).
 #
 # usage: bench/import-bench.sh [--snapctl PATH] [--baseline PATH]
 #                              [--profiles "nanoserver servercore"]
@@ -75,7 +78,7 @@ ctd_pid=""
 cleanup() {
   if [[ -n $ctd_pid ]]; then kill "$ctd_pid" 2>/dev/null || true; wait "$ctd_pid" 2>/dev/null || true; fi
   if [[ $keep -eq 0 ]]; then
-    rm -rf "$work/run" "$work/ctd"
+    remove_outputs; rm -rf "$work/ctd"
   fi
 }
 trap cleanup EXIT
@@ -107,6 +110,8 @@ PY
 }
 
 declare -A R
+# Whatever the machine deleted just before must not slow the first round.
+settle
 echo "import-bench: snapctl=$snapctl work=$work runs=$runs cores=$(nproc)" >&2
 for p in $profiles; do
   img=$work/$p-windows.tar lin=$work/$p-linux.tar
@@ -123,21 +128,30 @@ for p in $profiles; do
   mapfile -t blobs < <(layer_blobs "$ex")
 
   snap=() nosync=() ctrt=() tart=() gz=() igz=() bsnap=() bnosync=()
+  # What one round writes: two imports per snapctl, tar, and ctr's
+  # content store plus its snapshots.
+  tools=2; [[ -n $baseline ]] && tools=4
+  round_bytes=$(python3 -c "import json;d=json.load(open('$work/$p.json'));print(int(1.2*(($tools+2)*d['uncompressed_bytes']+d['compressed_bytes'])))")
   for r in $(seq "$runs"); do
-    run=$work/run; rm -rf "$run"; mkdir -p "$run"
-    warm "$img"; sync
-    snap+=("$(timed "$snapctl" --root "$run/root" import "$img")")
-    rm -rf "$run"; mkdir -p "$run"; warm "$img"; sync
-    nosync+=("$(timed "$snapctl" --root "$run/root" import --no-sync "$img")")
-    rm -rf "$run"; mkdir -p "$run"; sync
-    if [[ -n $baseline ]]; then
-      warm "$img"
-      bsnap+=("$(timed "$baseline" --root "$run/root" import "$img")")
-      rm -rf "$run"; mkdir -p "$run"; warm "$img"; sync
-      bnosync+=("$(timed "$baseline" --root "$run/root" import --no-sync "$img")")
-      rm -rf "$run"; mkdir -p "$run"; sync
-      echo "  $p run $r: baseline ${bsnap[-1]} ms (no-sync ${bnosync[-1]})" >&2
-    fi
+    make_room "$round_bytes"
+    # This snapctl and the baseline take turns going first: a run can find
+    # the previous one's data still being written back.
+    order=(this base); [[ -n $baseline && $((r % 2)) -eq 0 ]] && order=(base this)
+    for who in "${order[@]}"; do
+      if [[ $who == this ]]; then
+        warm "$img"; sync
+        snap+=("$(timed "$snapctl" --root "$(out_dir import)/root" import "$img")")
+        warm "$img"; sync
+        nosync+=("$(timed "$snapctl" --root "$(out_dir nosync)/root" import --no-sync "$img")")
+      elif [[ -n $baseline ]]; then
+        warm "$img"; sync
+        bsnap+=("$(timed "$baseline" --root "$(out_dir base-import)/root" import "$img")")
+        warm "$img"; sync
+        bnosync+=("$(timed "$baseline" --root "$(out_dir base-nosync)/root" import --no-sync "$img")")
+        echo "  $p run $r: baseline ${bsnap[-1]} ms (no-sync ${bnosync[-1]})" >&2
+      fi
+    done
+    sync
 
     start_containerd
     warm "$lin"
@@ -147,15 +161,16 @@ for p in $profiles; do
 
     warm "${blobs[@]}"; sync
     tar_all() {
-      local i=0
+      local i=0 d
+      d=$(out_dir tar)
       for b in "${blobs[@]}"; do
-        mkdir -p "$run/tar$i"
-        tar --warning=no-unknown-keyword -xzf "$b" -C "$run/tar$i" || return 1
+        mkdir -p "$d/$i"
+        tar --warning=no-unknown-keyword -xzf "$b" -C "$d/$i" || return 1
         i=$((i + 1))
       done
     }
     tart+=("$(timed tar_all)")
-    rm -rf "$run"
+    sync
     gz_all() { for b in "${blobs[@]}"; do gzip -dc "$b" >/dev/null || return 1; done; }
     gz+=("$(timed gz_all)")
     igz_all() { for b in "${blobs[@]}"; do igzip -dc "$b" >/dev/null || return 1; done; }

@@ -14,7 +14,8 @@
 # The registry is Debian's docker-registry (distribution 2.8) on 127.0.0.1,
 # filled with skopeo from make-image's archives (shared/bench/make-image,
 # --profile nanoserver and servercore, windows and linux-labelled copies).
-# Every snapctl run gets a fresh --root; pull and import both sync before
+# Every run writes into a fresh folder (see bench/lib.sh for why nothing is
+# deleted between runs); pull and import both sync before
 # commit (pass --no-sync to time both without it). The tools run interleaved
 # inside each of --runs rounds, so load from other processes hits them alike.
 #
@@ -69,7 +70,7 @@ ctd_pid="" reg_pid=""
 cleanup() {
   if [[ -n $ctd_pid ]]; then kill "$ctd_pid" 2>/dev/null || true; wait "$ctd_pid" 2>/dev/null || true; fi
   if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; fi
-  rm -rf "$work/run" "$work/ctd"
+  remove_outputs; rm -rf "$work/ctd"
   if [[ $keep -eq 0 ]]; then rm -rf "$work/registry"; fi
 }
 trap cleanup EXIT
@@ -122,6 +123,8 @@ echo "pull-bench: snapctl=$snapctl work=$work runs=$runs cores=$(nproc) load=$(c
 start_registry
 host=127.0.0.1:$port
 declare -A R
+# Whatever the machine deleted just before must not slow the first round.
+settle
 for p in $profiles; do
   img=$work/$p-windows.tar lin=$work/$p-linux.tar
   if [[ ! -s $img ]]; then
@@ -139,14 +142,15 @@ for p in $profiles; do
     "oci-archive:$lin" "docker://$host/bench/$p:linux"
 
   pull=() imp=() ctrt=()
+  round_bytes=$(python3 -c "import json;d=json.load(open('$work/$p.json'));print(int(1.2*(3*d['uncompressed_bytes']+d['compressed_bytes'])))")
   for r in $(seq "$runs"); do
-    run=$work/run
-    rm -rf "$run"; mkdir -p "$run"; sync
-    pull+=("$(timed "$snapctl" --root "$run/root" --log-level error pull "${nosync[@]}" \
+    make_room "$round_bytes"
+    sync
+    pull+=("$(timed "$snapctl" --root "$(out_dir pull)/root" --log-level error pull "${nosync[@]}" \
       --plain-http "$host" "$host/bench/$p:windows")")
-    rm -rf "$run"; mkdir -p "$run"; cat "$img" >/dev/null; sync
-    imp+=("$(timed "$snapctl" --root "$run/root" --log-level error import "${nosync[@]}" "$img")")
-    rm -rf "$run"; sync
+    cat "$img" >/dev/null; sync
+    imp+=("$(timed "$snapctl" --root "$(out_dir import)/root" --log-level error import "${nosync[@]}" "$img")")
+    sync
     start_containerd
     ctrt+=("$(timed ctr --address "$work/ctd/c.sock" -n bench images pull --plain-http \
       --snapshotter native --platform linux/amd64 "$host/bench/$p:linux")")

@@ -62,7 +62,7 @@ serve_pid="" ctd_pid=""
 cleanup() {
   [[ -n $serve_pid ]] && { kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; }
   [[ -n $ctd_pid ]] && { kill "$ctd_pid" 2>/dev/null || true; wait "$ctd_pid" 2>/dev/null || true; }
-  if [[ $keep -eq 0 ]]; then rm -rf "$work/ws" "$work/ctd"; fi
+  if [[ $keep -eq 0 ]]; then remove_outputs; rm -rf "$work/ws" "$work/ctd"; fi
 }
 trap cleanup EXIT
 
@@ -109,9 +109,9 @@ if [[ $ctd -eq 1 ]]; then
   C_path=$(hmed 20 ctr -a "$d/c.sock" -n bench snapshots --snapshotter native info "$key")
   C_ls=$(hmed 3 ctr -a "$d/c.sock" -n bench snapshots --snapshotter native ls)
   cn=$(val reached "$d/out")
-  C_meta=$(du -sB1 "$d/root/io.containerd.metadata.v1.bolt" | cut -f1)
-  C_meta=$((C_meta + $(du -sB1 "$d/root/io.containerd.snapshotter.v1.native/metadata.db" | cut -f1)))
-  C_root=$(du -sB1 "$d/root" | cut -f1)
+  C_meta=$(du -sB1 "$ctd_root/io.containerd.metadata.v1.bolt" | cut -f1)
+  C_meta=$((C_meta + $(du -sB1 "$ctd_root/io.containerd.snapshotter.v1.native/metadata.db" | cut -f1)))
+  C_root=$(du -sB1 "$ctd_root" | cut -f1)
   kill "$ctd_pid"; wait "$ctd_pid" 2>/dev/null || true; ctd_pid=""
 fi
 
