@@ -559,11 +559,17 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   base::Env* env = impl->env;
   // A store is created only over an empty root: if the metadata is gone
   // while folders remain, a fresh store would disown (and recovery once
-  // deleted) every layer.
+  // deleted) every layer. A read-only open never creates one, so it lists
+  // nothing: snapshots/ holds a folder per snapshot, and in a store of 20k
+  // the listing was 12 of the 29 ms `snapctl path` took.
   int64_t held = 0;
   std::string held_what;
-  for (const auto& d :
-       {impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
+  const std::vector<std::string> held_dirs =
+      options.read_only
+          ? std::vector<std::string>{}
+          : std::vector<std::string>{impl->snapshots_dir, impl->trash_dir,
+                                     impl->staging_dir};
+  for (const auto& d : held_dirs) {
     auto names = env->ListDir(d);
     if (!names.ok() || names->empty()) continue;
     held += static_cast<int64_t>(names->size());
@@ -581,7 +587,7 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   so.read_only = options.read_only;
   so.initial_map_size = options.initial_map_size;
   so.env = env;
-  so.create_if_missing = held == 0;
+  so.create_if_missing = !options.read_only && held == 0;
   auto store = metadata::Store::Open(base::JoinPath(root, "meta"), so);
   if (!store.ok() && !options.read_only && held > 0 &&
       store.status().code() == StatusCode::kFailedPrecondition &&

@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/testutil/fault_env.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -398,6 +399,30 @@ TEST_F(SnapshotterTest, ReadOnlyOpenSeesDataAndRefusesWrites) {
   EXPECT_THAT(ro->Prepare("x", "c"), StatusIs(StatusCode::kPermissionDenied));
   Layer("d", "c");  // the writer goes on; the reader sees it
   EXPECT_OK(ro->Stat("d"));
+}
+
+// A read-only open (snapctl path, ls, info) reads the store and lists no
+// folder (snapshots/ holds one per snapshot, and listing it grew with the
+// store). A writer still lists them, to refuse creating a store over
+// orphaned folders.
+TEST_F(SnapshotterTest, ReadOnlyOpenListsNoFolder) {
+  Layer("c", "");
+  Layer("d", "c");
+  winsnap::testing::FaultEnv env(base::Env::Default());
+  Options o;
+  o.root = Root();
+  o.env = &env;
+  o.read_only = true;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ro, Snapshotter::Open(o));
+    ASSERT_OK_AND_ASSIGN(Info i, ro->Stat("d"));
+    EXPECT_EQ(i.parent, "c");
+  }
+  EXPECT_EQ(env.calls(winsnap::testing::FaultOp::kListDir), 0);
+  o.read_only = false;
+  o.cleanup_on_open = false;
+  ASSERT_OK_AND_ASSIGN(auto rw, Snapshotter::Open(o));
+  EXPECT_GE(env.calls(winsnap::testing::FaultOp::kListDir), 3);
 }
 
 TEST_F(SnapshotterTest, RelativeRootIsRejected) {
