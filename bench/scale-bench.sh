@@ -82,6 +82,9 @@ echo "scale-bench: snapctl=$snapctl count=$count work=$work cores=$(nproc) load=
 # --- winsnap ---
 ws=$work/ws
 rm -rf "$ws"; mkdir -p "$ws"
+# The fill creates a folder per snapshot: whatever the machine deleted just
+# before must not slow it (see bench/lib.sh).
+settle
 "$snapctl" --root "$ws/root" --log-level warn serve --address "$ws/s.sock" \
   --gc-interval 0 >"$ws/serve.log" 2>&1 &
 serve_pid=$!
