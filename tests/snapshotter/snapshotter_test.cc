@@ -258,6 +258,7 @@ TEST_F(SnapshotterTest, WalkAppliesContainerdFilters) {
   ASSERT_OK(sn_->View("v1", "c1", {{"containerd.io/gc.root", "check-walk"}}));
   auto names = [](const std::vector<Info>& v) {
     std::vector<std::string> n;
+    n.reserve(v.size());
     for (const auto& i : v) n.push_back(i.name);
     std::sort(n.begin(), n.end());
     return n;
@@ -485,6 +486,7 @@ TEST_F(SnapshotterTest,
 TEST_F(SnapshotterTest, ConcurrentWritersFromManyThreads) {
   Layer("base", "");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
