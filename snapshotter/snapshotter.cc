@@ -564,20 +564,16 @@ StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Open(
   // the listing was 12 of the 29 ms `snapctl path` took.
   int64_t held = 0;
   std::string held_what;
-  const std::vector<std::string> held_dirs =
-      options.read_only
-          ? std::vector<std::string>{}
-          : std::vector<std::string>{impl->snapshots_dir, impl->trash_dir,
-                                     impl->staging_dir};
-  for (const auto& d : held_dirs) {
-    auto names = env->ListDir(d);
-    if (!names.ok() || names->empty()) continue;
-    held += static_cast<int64_t>(names->size());
-    if (!held_what.empty()) held_what += ", ";
-    held_what += std::to_string(names->size()) + " in " +
-                 d.substr(root.size() + (root == "/" ? 0 : 1)) + "/";
-  }
   if (!options.read_only) {
+    for (const auto& d :
+         {impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
+      auto names = env->ListDir(d);
+      if (!names.ok() || names->empty()) continue;
+      held += static_cast<int64_t>(names->size());
+      if (!held_what.empty()) held_what += ", ";
+      held_what += std::to_string(names->size()) + " in " +
+                   d.substr(root.size() + (root == "/" ? 0 : 1)) + "/";
+    }
     for (const auto& d :
          {root, impl->snapshots_dir, impl->trash_dir, impl->staging_dir}) {
       WINSNAP_RETURN_IF_ERROR(env->CreateDirs(d));
