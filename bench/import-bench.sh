@@ -109,6 +109,16 @@ print("\n".join(blob(l["digest"]) for l in man["layers"]))
 PY
 }
 
+# time_imports SNAPCTL SYNC_ARRAY NOSYNC_ARRAY: one `import` and one
+# `import --no-sync` of $img, each into a fresh root, appending their ms.
+time_imports() {
+  local -n with_sync=$2 without_sync=$3
+  warm "$img"; sync
+  with_sync+=("$(timed "$1" --root "$(out_dir import)/root" import "$img")")
+  warm "$img"; sync
+  without_sync+=("$(timed "$1" --root "$(out_dir nosync)/root" import --no-sync "$img")")
+}
+
 declare -A R
 # Whatever the machine deleted just before must not slow the first round.
 settle
@@ -139,15 +149,9 @@ for p in $profiles; do
     order=(this base); [[ -n $baseline && $((r % 2)) -eq 0 ]] && order=(base this)
     for who in "${order[@]}"; do
       if [[ $who == this ]]; then
-        warm "$img"; sync
-        snap+=("$(timed "$snapctl" --root "$(out_dir import)/root" import "$img")")
-        warm "$img"; sync
-        nosync+=("$(timed "$snapctl" --root "$(out_dir nosync)/root" import --no-sync "$img")")
+        time_imports "$snapctl" snap nosync
       elif [[ -n $baseline ]]; then
-        warm "$img"; sync
-        bsnap+=("$(timed "$baseline" --root "$(out_dir base-import)/root" import "$img")")
-        warm "$img"; sync
-        bnosync+=("$(timed "$baseline" --root "$(out_dir base-nosync)/root" import --no-sync "$img")")
+        time_imports "$baseline" bsnap bnosync
         echo "  $p run $r: baseline ${bsnap[-1]} ms (no-sync ${bnosync[-1]})" >&2
       fi
     done

@@ -60,13 +60,12 @@ make_room() {
 # plugins these benchmarks do not use disabled; sets ctd_pid, and ctd_root to
 # its root, a fresh out_dir, so no deletion precedes the next run.
 start_containerd() {
-  local d=$work/ctd root
-  root=$(out_dir containerd)
-  ctd_root=$root
+  local d=$work/ctd
+  ctd_root=$(out_dir containerd)
   rm -rf "$d"; mkdir -p "$d/state"
   cat >"$d/config.toml" <<TOML
 version = 2
-root = "$root"
+root = "$ctd_root"
 state = "$d/state"
 disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
