@@ -1,11 +1,27 @@
-# winsnap_prefer_static_imports(): points every imported library target of
-# the calling directory (gRPC::*, absl::*, protobuf::*, c-ares, re2, OpenSSL,
-# ZLIB) at the lib*.a that Debian ships beside its .so, and rewrites -lNAME
-# and .so entries of their link interfaces the same way. Used for the gRPC
-# stack (proto/CMakeLists.txt, option WINSNAP_STATIC_GRPC): loading its ~60
-# shared libraries and their ~40k relocations was most of a short snapctl
-# command's wall time (issue 14: `snapctl path` 15 ms). A library without
-# a .a stays shared.
+# Static third-party libraries (option WINSNAP_STATIC_DEPS, ON in the
+# linux-release preset; Linux only: the Windows build is static already).
+#
+# Why: a short snapctl command (`path`, `ls`, `info`) is mostly process
+# start. Each shared library costs this 2-core VM 1-5 ms to map and relocate
+# (issue 14: 25 libraries made `snapctl path` 18 ms, of which ~2 ms was the
+# command). With the option, snapctl needs only glibc's libraries at start:
+#   - every imported library target (gRPC, absl, protobuf, re2, c-ares,
+#     OpenSSL, lmdb, nghttp2, libarchive, zstd, zlib) points at the lib*.a
+#     Debian ships beside its .so (winsnap_prefer_static_imports below);
+#   - spdlog and fmt are used header-only (Debian ships no .a of either);
+#   - toml++ is always header-only (snapshotter/proxy/CMakeLists.txt);
+#   - ISA-L, which has no .a, is opened with dlopen on the first gzip
+#     layer (unpack/gzip_isal.cc);
+#   - libstdc++ and libgcc go into snapctl (tools/CMakeLists.txt).
+# A library without a .a stays shared.
+#
+# The top-level CMakeLists.txt sets CMAKE_FIND_PACKAGE_TARGETS_GLOBAL with
+# the option, so that every imported target is visible from the top
+# directory, and calls winsnap_prefer_static_imports() once every module has
+# found its packages.
+
+# The lib*.a beside a library path or -lNAME ("" when there is none, and
+# for glibc's own libraries).
 function(_winsnap_static_sibling path out)
   set(a "")
   if(path MATCHES "^-l(c|m|dl|rt|pthread)$")
@@ -27,9 +43,27 @@ function(_winsnap_static_sibling path out)
   set(${out} "${a}" PARENT_SCOPE)
 endfunction()
 
+# Appends to "out" the imported targets of directory "dir" and below.
+function(_winsnap_imported_targets dir out)
+  get_directory_property(found DIRECTORY ${dir} IMPORTED_TARGETS)
+  get_directory_property(subdirs DIRECTORY ${dir} SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    _winsnap_imported_targets(${sub} below)
+    list(APPEND found ${below})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+
+# Points every global imported target of the project at its static sibling:
+# IMPORTED_LOCATION(_<CONFIG>) and the .so and -lNAME entries of
+# INTERFACE_LINK_LIBRARIES.
 function(winsnap_prefer_static_imports)
-  get_directory_property(targets IMPORTED_TARGETS)
+  _winsnap_imported_targets(${PROJECT_SOURCE_DIR} targets)
+  list(REMOVE_DUPLICATES targets)
   foreach(t IN LISTS targets)
+    if(NOT TARGET ${t})
+      continue()  # imported in a subdirectory without GLOBAL: not ours to see
+    endif()
     get_target_property(type ${t} TYPE)
     if(NOT type STREQUAL "INTERFACE_LIBRARY")
       get_target_property(cfgs ${t} IMPORTED_CONFIGURATIONS)

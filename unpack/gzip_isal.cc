@@ -4,7 +4,17 @@
 // member's header and CRC-32/ISIZE trailer are checked by ISA-L with
 // ISAL_GZIP); a stream that ends inside a member, or non-gzip bytes after a
 // member, is DataLoss.
+//
+// ISA-L is opened at run time (dlopen of WINSNAP_ISAL_SONAME, the soname of
+// the library whose header this file is compiled against), not linked:
+// Debian ships it only as a shared library, and a linked one is mapped and
+// relocated at the start of every snapctl command, `snapctl path` included,
+// while only a gzip layer needs it (issue 14). Where it cannot be opened,
+// NewGzipDecoder is zlib's and GzipImplementation() says "zlib".
+// Thread-safety: the library is opened once (a function-local static); each
+// decoder is used by one thread at a time.
 
+#include <dlfcn.h>
 #include <isa-l/igzip_lib.h>
 
 #include <memory>
@@ -16,11 +26,47 @@
 namespace winsnap::unpack {
 namespace {
 
+// The three entry points the decoder calls.
+struct IsalApi {
+  void (*inflate_init)(inflate_state*) = nullptr;
+  void (*inflate_reset)(inflate_state*) = nullptr;
+  int (*inflate)(inflate_state*) = nullptr;
+};
+
+template <typename Fn>
+bool Bind(void* lib, const char* name, Fn* fn) {
+  void* sym = dlsym(lib, name);
+  *fn = reinterpret_cast<Fn>(sym);
+  return sym != nullptr;
+}
+
+// ISA-L's entry points, or nullptr when the library or one of them is
+// missing. The library stays open for the life of the process.
+const IsalApi* Isal() {
+  static const IsalApi* const api = []() -> const IsalApi* {
+    void* lib = dlopen(WINSNAP_ISAL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) return nullptr;
+    static IsalApi loaded;
+    if (!Bind(lib, "isal_inflate_init", &loaded.inflate_init) ||
+        !Bind(lib, "isal_inflate_reset", &loaded.inflate_reset) ||
+        !Bind(lib, "isal_inflate", &loaded.inflate)) {
+      dlclose(lib);
+      return nullptr;
+    }
+    return &loaded;
+  }();
+  return api;
+}
+
 class IsalGzipDecoder final : public ByteReader {
  public:
-  explicit IsalGzipDecoder(ByteReader* in)
-      : in_(in), buf_(256 << 10), state_(std::make_unique<inflate_state>()) {
-    isal_inflate_init(state_.get());
+  // REQUIRES: api != nullptr; *api outlives the decoder.
+  IsalGzipDecoder(const IsalApi* api, ByteReader* in)
+      : api_(api),
+        in_(in),
+        buf_(256 << 10),
+        state_(std::make_unique<inflate_state>()) {
+    api_->inflate_init(state_.get());
     state_->crc_flag = ISAL_GZIP;
   }
 
@@ -42,7 +88,7 @@ class IsalGzipDecoder final : public ByteReader {
           return DataLossError("gzip: trailing garbage after the stream");
         uint8_t* next_in = s->next_in;
         uint32_t avail_in = s->avail_in;
-        isal_inflate_reset(s);
+        api_->inflate_reset(s);
         s->crc_flag = ISAL_GZIP;
         s->next_in = next_in;
         s->avail_in = avail_in;
@@ -61,7 +107,7 @@ class IsalGzipDecoder final : public ByteReader {
         }
       }
       member_started_ = true;
-      int r = isal_inflate(s);
+      int r = api_->inflate(s);
       if (r != ISAL_DECOMP_OK)
         return DataLossError("gzip: corrupt compressed stream (isal_inflate " +
                              std::to_string(r) + ")");
@@ -78,6 +124,7 @@ class IsalGzipDecoder final : public ByteReader {
     return OkStatus();
   }
 
+  const IsalApi* api_;
   ByteReader* in_;
   std::vector<uint8_t> buf_;
   std::unique_ptr<inflate_state> state_;  // ~100 KiB: keep it off the stack
@@ -88,9 +135,14 @@ class IsalGzipDecoder final : public ByteReader {
 }  // namespace
 
 StatusOr<std::unique_ptr<ByteReader>> NewGzipDecoder(ByteReader* in) {
-  return std::unique_ptr<ByteReader>(new IsalGzipDecoder(in));
+  if (const IsalApi* api = Isal()) {
+    return std::unique_ptr<ByteReader>(new IsalGzipDecoder(api, in));
+  }
+  return NewZlibGzipDecoder(in);
 }
 
-std::string_view GzipImplementation() { return "isa-l"; }
+std::string_view GzipImplementation() {
+  return Isal() != nullptr ? "isa-l" : "zlib";
+}
 
 }  // namespace winsnap::unpack

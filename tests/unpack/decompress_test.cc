@@ -77,6 +77,14 @@ std::string Payload(size_t size) {
   return s;
 }
 
+#ifdef WINSNAP_EXPECT_ISAL
+// ISA-L is opened with dlopen (unpack/gzip_isal.cc); where it is built in,
+// a missing or unusable library would silently halve gzip speed.
+TEST(GzipDecoderTest, IsalOpensWhereItIsBuiltIn) {
+  EXPECT_EQ(GzipImplementation(), "isa-l");
+}
+#endif
+
 TEST(GzipDecoderTest, EveryByteComesBackForAnyReadSizes) {
   const std::string data = Payload(3 << 20);
   const std::string blob = testing::Compress(data, Compression::kGzip);
