@@ -155,33 +155,240 @@ std::string EncodeSnapshot(const SnapshotRecord& r) {
   return j.dump();
 }
 
+// Decodes a snapshot record (EncodeSnapshot's JSON) straight into a
+// SnapshotRecord through nlohmann's SAX interface: no DOM of maps and
+// values per record, which made decoding a third of `snapctl ls` and of
+// gRPC List (issue 14). The rules are those of the DOM decoder it replaced:
+// an object; "id" (not 0), "kind" (1-3) and "path" required; "parent" and
+// "path" strings; "labels" an object of strings; numbers of any JSON kind
+// for the numeric fields; unknown members ignored; a repeated member's last
+// value wins.
+class SnapshotRecordSax final : public nlohmann::json_sax<json> {
+ public:
+  explicit SnapshotRecordSax(SnapshotRecord* r) : r_(r) {}
+
+  // Empty when the record is well-formed, else what is wrong with it.
+  std::string Check() const {
+    if (!error_.empty()) return error_;
+    if (!seen_object_) return "not a JSON object";
+    if (!has_id_) return "no id";
+    if (!has_kind_) return "no kind";
+    if (!has_path_) return "no path";
+    if (r_->id == 0) return "id 0";
+    return "";
+  }
+
+  bool null() override { return Scalar(ValueType::kNull); }
+  bool boolean(bool) override { return Scalar(ValueType::kBool); }
+  bool number_integer(number_integer_t v) override {
+    num_ = static_cast<int64_t>(v);
+    return Scalar(ValueType::kNumber);
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    num_ = static_cast<int64_t>(v);
+    return Scalar(ValueType::kNumber);
+  }
+  bool number_float(number_float_t v, const string_t&) override {
+    num_ = static_cast<int64_t>(v);
+    return Scalar(ValueType::kNumber);
+  }
+  bool string(string_t& v) override {
+    str_ = &v;
+    return Scalar(ValueType::kString);
+  }
+  bool binary(binary_t&) override { return Scalar(ValueType::kBool); }
+
+  bool start_object(std::size_t) override {
+    if (skip_ > 0 || (depth_ == 1 && field_ == Field::kOther)) {
+      ++skip_;
+      return true;
+    }
+    if (depth_ == 0) {
+      seen_object_ = true;
+    } else if (depth_ == 1 && field_ == Field::kLabels) {
+      r_->labels.clear();
+    } else {
+      return Fail(Where() + ": not a " + Wanted());
+    }
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (skip_ > 0 || (depth_ == 1 && field_ == Field::kOther)) {
+      ++skip_;
+      return true;
+    }
+    return depth_ == 0 ? Fail("not a JSON object")
+                       : Fail(Where() + ": not a " + Wanted());
+  }
+  bool end_array() override {
+    --skip_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (skip_ > 0) return true;
+    if (depth_ == 2) {
+      label_key_ = std::move(k);
+      return true;
+    }
+    field_ = Field::kOther;
+    static constexpr std::pair<std::string_view, Field> kFields[] = {
+        {"id", Field::kId},           {"kind", Field::kKind},
+        {"parent", Field::kParent},   {"labels", Field::kLabels},
+        {"created", Field::kCreated}, {"updated", Field::kUpdated},
+        {"size", Field::kSize},       {"inodes", Field::kInodes},
+        {"path", Field::kPath}};
+    for (const auto& [name, f] : kFields) {
+      if (k == name) field_ = f;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    return Fail("not JSON");
+  }
+
+ private:
+  enum class ValueType { kNull, kBool, kNumber, kString };
+  enum class Field {
+    kOther,
+    kId,
+    kKind,
+    kParent,
+    kLabels,
+    kCreated,
+    kUpdated,
+    kSize,
+    kInodes,
+    kPath
+  };
+
+  bool Fail(std::string what) {
+    if (error_.empty()) error_ = std::move(what);
+    return false;
+  }
+
+  // The value being read: a label or a member of the record.
+  std::string Where() const {
+    return depth_ == 2 ? "label \"" + label_key_ + "\""
+                       : std::string(KeyOf(field_));
+  }
+  std::string Wanted() const {
+    return depth_ == 2 || field_ == Field::kParent || field_ == Field::kPath
+               ? "string"
+           : field_ == Field::kLabels ? "object"
+                                      : "number";
+  }
+
+  // One scalar value: a member of the record, a label, or skipped.
+  bool Scalar(ValueType kind) {
+    if (skip_ > 0) return true;
+    if (depth_ == 0) return Fail("not a JSON object");
+    if (depth_ == 2) {  // inside "labels"
+      if (kind != ValueType::kString) return Fail(Where() + ": not a string");
+      r_->labels[label_key_] = std::move(*str_);
+      return true;
+    }
+    switch (field_) {
+      case Field::kOther:
+        return true;
+      case Field::kParent:
+      case Field::kPath:
+        if (kind != ValueType::kString) break;
+        (field_ == Field::kParent ? r_->parent : r_->path) = std::move(*str_);
+        has_path_ = has_path_ || field_ == Field::kPath;
+        return true;
+      case Field::kLabels:
+        break;
+      default:
+        if (kind != ValueType::kNumber) break;
+        switch (field_) {
+          case Field::kId:
+            r_->id = static_cast<uint64_t>(num_);
+            has_id_ = true;
+            break;
+          case Field::kKind:
+            if (num_ < 1 || num_ > 3) {
+              return Fail("kind " + std::to_string(num_) + " out of range");
+            }
+            r_->kind = static_cast<metadata::Kind>(num_);
+            has_kind_ = true;
+            break;
+          case Field::kCreated:
+            r_->created_ns = num_;
+            break;
+          case Field::kUpdated:
+            r_->updated_ns = num_;
+            break;
+          case Field::kSize:
+            r_->usage.size = num_;
+            break;
+          default:  // kInodes
+            r_->usage.inodes = num_;
+            break;
+        }
+        return true;
+    }
+    return Fail(Where() + ": not a " + Wanted());
+  }
+
+  static std::string_view KeyOf(Field f) {
+    switch (f) {
+      case Field::kId:
+        return "id";
+      case Field::kKind:
+        return "kind";
+      case Field::kParent:
+        return "parent";
+      case Field::kLabels:
+        return "labels";
+      case Field::kCreated:
+        return "created";
+      case Field::kUpdated:
+        return "updated";
+      case Field::kSize:
+        return "size";
+      case Field::kInodes:
+        return "inodes";
+      case Field::kPath:
+        return "path";
+      default:
+        return "member";
+    }
+  }
+
+  SnapshotRecord* r_;
+  int depth_ = 0;  // 1: the record's members; 2: inside "labels"
+  int skip_ = 0;   // nesting inside an unknown member's value
+  Field field_ = Field::kOther;
+  std::string label_key_;
+  int64_t num_ = 0;
+  string_t* str_ = nullptr;
+  bool seen_object_ = false, has_id_ = false, has_kind_ = false,
+       has_path_ = false;
+  std::string error_;
+};
+
 StatusOr<SnapshotRecord> DecodeSnapshot(std::string_view key,
                                         std::string_view value) {
-  json j = json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  SnapshotRecord r;
+  SnapshotRecordSax sax(&r);
+  json::sax_parse(value, &sax, nlohmann::detail::input_format_t::json,
+                  /*strict=*/true);
+  if (std::string problem = sax.Check(); !problem.empty()) {
     return DataLossError("corrupt snapshot record for \"" + std::string(key) +
-                         "\": not JSON");
+                         "\": " + problem);
   }
-  try {
-    SnapshotRecord r;
-    r.key = std::string(key);
-    r.id = j.at("id").get<uint64_t>();
-    int kind = j.at("kind").get<int>();
-    if (kind < 1 || kind > 3) throw std::out_of_range("kind");
-    r.kind = static_cast<Kind>(kind);
-    r.parent = j.value("parent", "");
-    r.labels = j.value("labels", Labels{});
-    r.created_ns = j.value("created", int64_t{0});
-    r.updated_ns = j.value("updated", int64_t{0});
-    r.usage.size = j.value("size", int64_t{0});
-    r.usage.inodes = j.value("inodes", int64_t{0});
-    r.path = j.at("path").get<std::string>();
-    if (r.id == 0) throw std::out_of_range("id");
-    return r;
-  } catch (const std::exception& e) {
-    return DataLossError("corrupt snapshot record for \"" + std::string(key) +
-                         "\": " + e.what());
-  }
+  r.key = std::string(key);
+  return r;
 }
 
 std::string EncodeImage(const ImageRecord& r) {
