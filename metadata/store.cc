@@ -495,7 +495,7 @@ class LmdbReadTxn : public virtual ReadTxn {
   }
 
   Status ForEachSnapshot(
-      const std::function<Status(const SnapshotRecord&)>& fn) override {
+      const std::function<Status(SnapshotRecord&)>& fn) override {
     return ForEach(
         dbis_.snapshots, [&](std::string_view k, std::string_view v) -> Status {
           WINSNAP_ASSIGN_OR_RETURN(SnapshotRecord r, DecodeSnapshot(k, v));

@@ -94,9 +94,10 @@ class ReadTxn {
   // Ids of the direct children of the snapshot with "id", ascending.
   virtual StatusOr<std::vector<uint64_t>> ChildIds(uint64_t id) = 0;
   // Calls fn for every snapshot in key order; stops early (returning fn's
-  // status) if fn returns non-OK.
+  // status) if fn returns non-OK. fn may move from the record: it is not
+  // used after fn returns.
   virtual Status ForEachSnapshot(
-      const std::function<Status(const SnapshotRecord&)>& fn) = 0;
+      const std::function<Status(SnapshotRecord&)>& fn) = 0;
 
   virtual StatusOr<std::optional<ImageRecord>> GetImage(
       std::string_view name) = 0;

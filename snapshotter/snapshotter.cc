@@ -81,6 +81,19 @@ Info ToInfo(const SnapshotRecord& r) {
   return i;
 }
 
+Info ToInfo(SnapshotRecord&& r) {
+  Info i;
+  i.name = std::move(r.key);
+  i.parent = std::move(r.parent);
+  i.kind = r.kind;
+  i.labels = std::move(r.labels);
+  i.created_ns = r.created_ns;
+  i.updated_ns = r.updated_ns;
+  i.id = r.id;
+  i.path = std::move(r.path);
+  return i;
+}
+
 std::string_view KindFilterName(Kind k) {
   switch (k) {
     case Kind::kActive:
@@ -215,6 +228,30 @@ struct Snapshotter::Impl {
 
   void MaybeCrash(CrashPoint p) {
     if (crash_point.load() == p) base::CrashProcess();
+  }
+
+  // The snapshots matching any of "filters", in key order, read in one
+  // transaction; each record is moved into its Info. "interrupt", if set,
+  // runs before each record as Walk documents.
+  StatusOr<std::vector<Info>> Matching(
+      const std::vector<std::string>& filters,
+      const std::function<Status()>& interrupt) {
+    WINSNAP_ASSIGN_OR_RETURN(Filter filter,
+                             Filter::ParseAny(filters, interrupt));
+    std::vector<Info> matched;
+    WINSNAP_RETURN_IF_ERROR(store->View([&](ReadTxn& txn) -> Status {
+      return txn.ForEachSnapshot([&](SnapshotRecord& r) -> Status {
+        if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
+        WINSNAP_ASSIGN_OR_RETURN(
+            bool match,
+            filter.Match(SnapshotFieldLookup(r.key, r.parent,
+                                             KindFilterName(r.kind), r.labels),
+                         interrupt));
+        if (match) matched.push_back(ToInfo(std::move(r)));
+        return OkStatus();
+      });
+    }));
+    return matched;
   }
 
   std::vector<Mount> MountsFor(const SnapshotRecord& r,
@@ -804,26 +841,19 @@ Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
 Status Snapshotter::Walk(const std::function<Status(const Info&)>& fn,
                          const std::vector<std::string>& filters,
                          const std::function<Status()>& interrupt) {
-  WINSNAP_ASSIGN_OR_RETURN(Filter filter, Filter::ParseAny(filters, interrupt));
-  std::vector<Info> matched;
-  WINSNAP_RETURN_IF_ERROR(impl_->store->View([&](ReadTxn& txn) -> Status {
-    return txn.ForEachSnapshot([&](const SnapshotRecord& r) -> Status {
-      if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
-      WINSNAP_ASSIGN_OR_RETURN(
-          bool match,
-          filter.Match(SnapshotFieldLookup(r.key, r.parent,
-                                           KindFilterName(r.kind), r.labels),
-                       interrupt));
-      if (match) matched.push_back(ToInfo(r));
-      return OkStatus();
-    });
-  }));
+  WINSNAP_ASSIGN_OR_RETURN(std::vector<Info> matched,
+                           impl_->Matching(filters, interrupt));
   // fn runs outside the read transaction so it may call back into us.
   for (const auto& info : matched) {
     if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
     WINSNAP_RETURN_IF_ERROR(fn(info));
   }
   return OkStatus();
+}
+
+StatusOr<std::vector<Info>> Snapshotter::List(
+    const std::vector<std::string>& filters) {
+  return impl_->Matching(filters, nullptr);
 }
 
 StatusOr<CleanupReport> Snapshotter::Cleanup() {

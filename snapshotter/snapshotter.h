@@ -251,6 +251,10 @@ class Snapshotter {
   Status Walk(const std::function<Status(const Info&)>& fn,
               const std::vector<std::string>& filters,
               const std::function<Status()>& interrupt);
+  // The snapshots matching any of "filters" (none means all), in key order:
+  // Walk's list without a copy per snapshot for callers that keep them all.
+  StatusOr<std::vector<Info>> List(
+      const std::vector<std::string>& filters = {});
   // Deletes what is in trash/.
   StatusOr<CleanupReport> Cleanup();
 

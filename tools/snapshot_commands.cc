@@ -56,14 +56,7 @@ json InfoJson(const Info& i) {
 
 std::vector<Info> WalkAll(Snapshotter& sn,
                           const std::vector<std::string>& filters = {}) {
-  std::vector<Info> out;
-  Check(sn.Walk(
-      [&](const Info& i) {
-        out.push_back(i);
-        return OkStatus();
-      },
-      filters));
-  return out;
+  return Check(sn.List(filters));
 }
 
 // Strips "<ns>/<seq>/" from a containerd backend key if it is in namespace ns.
