@@ -59,7 +59,12 @@ bool RunGuarded(void (*fn)(void*), void* arg) {
   std::call_once(once, Install);
   sigjmp_buf buf;
   sigjmp_buf* volatile prev = tl_jump;
-  if (sigsetjmp(buf, 1) != 0) {
+  // The signal mask is not saved (savemask 0): saving it is a
+  // rt_sigprocmask system call on every guarded LMDB call, 9% of `snapctl
+  // ls` (issue 14). Nothing needs restoring: Install() gives the handler
+  // SA_NODEFER and an empty sa_mask, so the mask inside the handler, where
+  // siglongjmp leaves it, is the mask of the guarded call.
+  if (sigsetjmp(buf, 0) != 0) {
     tl_jump = prev;
     ++tl_faults;
     return false;
