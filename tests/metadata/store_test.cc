@@ -355,8 +355,9 @@ TEST(LmdbTxnTest, MoveTransfersOwnershipAndSelfMoveIsSafe) {
   ASSERT_OK_AND_ASSIGN(lmdb::Txn a, lmdb::Txn::Begin(env, MDB_RDONLY));
   MDB_txn* h = a.handle();
   lmdb::Txn b(std::move(a));
-  EXPECT_EQ(a.handle(),
-            nullptr);  // NOLINT(bugprone-use-after-move): checking moved-from
+  // Checking the moved-from owner is the point of this test.
+  // NOLINTNEXTLINE(bugprone-use-after-move)
+  EXPECT_EQ(a.handle(), nullptr);
   EXPECT_EQ(b.handle(), h);
   lmdb::Txn& alias = b;
   b = std::move(alias);
@@ -371,7 +372,7 @@ TEST_F(StoreTest, TruncatedFileIsDataLossBeforeMapping) {
     ASSERT_OK(Put("k" + std::to_string(i), Kind::kActive));
   store_.reset();
   std::string data = meta_ + "/data.mdb";
-  std::filesystem::resize_file(data, 3 * 4096);
+  std::filesystem::resize_file(data, uintmax_t{3} * 4096);
   StoreOptions ro;
   ro.read_only = true;
   EXPECT_THAT(Store::Open(meta_, ro),
