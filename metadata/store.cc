@@ -119,6 +119,9 @@ int GDbiOpen(MDB_txn* t, const char* name, unsigned flags, MDB_dbi* dbi) {
 int GCursorOpen(MDB_txn* t, MDB_dbi d, MDB_cursor** c) {
   return Guarded([&] { return mdb_cursor_open(t, d, c); });
 }
+int GStat(MDB_txn* t, MDB_dbi d, MDB_stat* st) {
+  return Guarded([&] { return mdb_stat(t, d, st); });
+}
 
 constexpr std::string_view kSchemaVersionKey = "schema_version";
 constexpr std::string_view kNextIdKey = "next_id";
@@ -492,6 +495,13 @@ class LmdbReadTxn : public virtual ReadTxn {
     }
     if (rc != MDB_NOTFOUND) return LmdbError("mdb_cursor_get", rc);
     return out;
+  }
+
+  StatusOr<uint64_t> SnapshotCount() override {
+    MDB_stat st;
+    int rc = GStat(txn_, dbis_.snapshots, &st);
+    if (rc != MDB_SUCCESS) return LmdbError("mdb_stat", rc);
+    return static_cast<uint64_t>(st.ms_entries);
   }
 
   Status ForEachSnapshot(

@@ -93,6 +93,8 @@ class ReadTxn {
   virtual StatusOr<std::optional<std::string>> KeyForId(uint64_t id) = 0;
   // Ids of the direct children of the snapshot with "id", ascending.
   virtual StatusOr<std::vector<uint64_t>> ChildIds(uint64_t id) = 0;
+  // How many snapshots there are (LMDB's count: no record is read).
+  virtual StatusOr<uint64_t> SnapshotCount() = 0;
   // Calls fn for every snapshot in key order; stops early (returning fn's
   // status) if fn returns non-OK. fn may move from the record: it is not
   // used after fn returns.

@@ -20,6 +20,7 @@
 
 #include "snapshotter/snapshotter.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -240,6 +241,15 @@ struct Snapshotter::Impl {
                              Filter::ParseAny(filters, interrupt));
     std::vector<Info> matched;
     WINSNAP_RETURN_IF_ERROR(store->View([&](ReadTxn& txn) -> Status {
+      if (filters.empty()) {
+        // Every snapshot will be kept: one allocation instead of a vector
+        // that doubles (and moves every Info) ~17 times on the way to 100k.
+        // The count comes from the file: capped, a damaged one cannot ask
+        // for more than a few tens of MB (reserved, not touched).
+        constexpr uint64_t kMaxReserve = uint64_t{1} << 18;
+        WINSNAP_ASSIGN_OR_RETURN(uint64_t n, txn.SnapshotCount());
+        matched.reserve(static_cast<size_t>(std::min(n, kMaxReserve)));
+      }
       return txn.ForEachSnapshot([&](SnapshotRecord& r) -> Status {
         if (interrupt) WINSNAP_RETURN_IF_ERROR(interrupt());
         WINSNAP_ASSIGN_OR_RETURN(

@@ -313,6 +313,21 @@ TEST_F(StoreTest, RecordDecodingIgnoresUnknownMembersAndTakesTheLastValue) {
   }));
 }
 
+TEST_F(StoreTest, SnapshotCountCountsWithoutReading) {
+  ASSERT_OK(store_->View([](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t n, txn.SnapshotCount());
+    EXPECT_EQ(n, 0u);
+    return OkStatus();
+  }));
+  for (int i = 0; i < 3; ++i)
+    ASSERT_OK(Put("k" + std::to_string(i), Kind::kActive));
+  ASSERT_OK(store_->View([](ReadTxn& txn) -> Status {
+    WINSNAP_ASSIGN_OR_RETURN(uint64_t n, txn.SnapshotCount());
+    EXPECT_EQ(n, 3u);
+    return OkStatus();
+  }));
+}
+
 TEST_F(StoreTest, CorruptEnvironmentFileIsAnError) {
   store_.reset();
   TempDir other;
