@@ -89,3 +89,35 @@ stop_containerd() {
   kill "$ctd_pid"; wait "$ctd_pid" 2>/dev/null || true; ctd_pid=""
   rm -rf "$work/ctd"
 }
+
+# The proxy benchmarks' pair: `snapctl serve --mount-type overlay` on
+# DIR/winsnap.sock and a containerd on DIR/containerd.sock whose
+# [proxy_plugins.winsnap] points at it; sets serve_pid and ctd_pid. Extra
+# arguments go to serve. Returns non-zero if they do not answer in 10 s.
+# usage: start_proxy_pair SNAPCTL DIR [serve args...]
+start_proxy_pair() {
+  local snapctl=$1 dir=$2
+  shift 2
+  "$snapctl" --root "$dir/ws" --mount-type overlay --log-level warn serve \
+    --address "$dir/winsnap.sock" --gc-interval 0 "$@" >"$dir/serve.log" 2>&1 &
+  serve_pid=$!
+  cat >"$dir/config.toml" <<TOML
+version = 2
+root = "$dir/ctd-root"
+state = "$dir/ctd-state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+[proxy_plugins.winsnap]
+  type = "snapshot"
+  address = "$dir/winsnap.sock"
+TOML
+  containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
+  ctd_pid=$!
+  for _ in $(seq 200); do
+    [[ -S $dir/winsnap.sock ]] && ctr -a "$dir/containerd.sock" version >/dev/null 2>&1 &&
+      return 0
+    sleep 0.05
+  done
+  return 1
+}

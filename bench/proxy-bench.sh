@@ -22,26 +22,10 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$snapctl" --root "$tmp/ws" --mount-type overlay --log-level warn serve \
-  --address "$tmp/winsnap.sock" --gc-interval 0 >"$tmp/serve.log" 2>&1 &
-serve_pid=$!
-cat >"$tmp/config.toml" <<TOML
-version = 2
-root = "$tmp/ctd-root"
-state = "$tmp/ctd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$tmp/containerd.sock"
-[proxy_plugins.winsnap]
-  type = "snapshot"
-  address = "$tmp/winsnap.sock"
-TOML
-containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
-ctd_pid=$!
-for _ in $(seq 200); do
-  [ -S "$tmp/winsnap.sock" ] && ctr -a "$tmp/containerd.sock" version >/dev/null 2>&1 && break
-  sleep 0.05
-done
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+start_proxy_pair "$snapctl" "$tmp" ||
+  { cat "$tmp/serve.log" "$tmp/containerd.log" >&2; echo "serve or containerd did not start" >&2; exit 1; }
 echo "kernel $(uname -r), $(nproc) cpus, $(findmnt -n -o FSTYPE --target "$tmp") at $tmp, containerd $(containerd --version | awk '{print $3}')"
 "$bench" "$@" \
   --target "winsnap direct=$tmp/winsnap.sock" \

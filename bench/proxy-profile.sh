@@ -45,27 +45,10 @@ cleanup() {
 trap cleanup EXIT
 
 port=$((20000 + RANDOM % 20000))
-"$snapctl" --root "$tmp/ws" --mount-type overlay --log-level warn serve \
-  --address "$tmp/winsnap.sock" --gc-interval 0 \
-  --metrics-address "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
-serve_pid=$!
-cat >"$tmp/config.toml" <<TOML
-version = 2
-root = "$tmp/ctd-root"
-state = "$tmp/ctd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$tmp/containerd.sock"
-[proxy_plugins.winsnap]
-  type = "snapshot"
-  address = "$tmp/winsnap.sock"
-TOML
-containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
-ctd_pid=$!
-for _ in $(seq 200); do
-  [[ -S $tmp/winsnap.sock ]] && ctr -a "$tmp/containerd.sock" version >/dev/null 2>&1 && break
-  sleep 0.05
-done
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+start_proxy_pair "$snapctl" "$tmp" --metrics-address "127.0.0.1:$port" ||
+  { cat "$tmp/serve.log" "$tmp/containerd.log" >&2; echo "serve or containerd did not start" >&2; exit 1; }
 curl -fsS "http://127.0.0.1:$port/metrics" >/dev/null ||
   { cat "$tmp/serve.log" >&2; echo "proxy-profile: no metrics from serve" >&2; exit 1; }
 
