@@ -181,8 +181,8 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
     return "";
   }
 
-  bool null() override { return Scalar(ValueType::kNull); }
-  bool boolean(bool) override { return Scalar(ValueType::kBool); }
+  bool null() override { return Scalar(ValueType::kOther); }
+  bool boolean(bool) override { return Scalar(ValueType::kOther); }
   bool number_integer(number_integer_t v) override {
     num_ = static_cast<int64_t>(v);
     return Scalar(ValueType::kNumber);
@@ -199,7 +199,7 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
     str_ = &v;
     return Scalar(ValueType::kString);
   }
-  bool binary(binary_t&) override { return Scalar(ValueType::kBool); }
+  bool binary(binary_t&) override { return Scalar(ValueType::kOther); }
 
   bool start_object(std::size_t) override {
     if (skip_ > 0 || (depth_ == 1 && field_ == Field::kOther)) {
@@ -243,12 +243,6 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
       return true;
     }
     field_ = Field::kOther;
-    static constexpr std::pair<std::string_view, Field> kFields[] = {
-        {"id", Field::kId},           {"kind", Field::kKind},
-        {"parent", Field::kParent},   {"labels", Field::kLabels},
-        {"created", Field::kCreated}, {"updated", Field::kUpdated},
-        {"size", Field::kSize},       {"inodes", Field::kInodes},
-        {"path", Field::kPath}};
     for (const auto& [name, f] : kFields) {
       if (k == name) field_ = f;
     }
@@ -260,7 +254,7 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
   }
 
  private:
-  enum class ValueType { kNull, kBool, kNumber, kString };
+  enum class ValueType { kString, kNumber, kOther };
   enum class Field {
     kOther,
     kId,
@@ -273,6 +267,13 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
     kInodes,
     kPath
   };
+  // The record's members by name (EncodeSnapshot's keys).
+  static constexpr std::pair<std::string_view, Field> kFields[] = {
+      {"id", Field::kId},           {"kind", Field::kKind},
+      {"parent", Field::kParent},   {"labels", Field::kLabels},
+      {"created", Field::kCreated}, {"updated", Field::kUpdated},
+      {"size", Field::kSize},       {"inodes", Field::kInodes},
+      {"path", Field::kPath}};
 
   bool Fail(std::string what) {
     if (error_.empty()) error_ = std::move(what);
@@ -344,28 +345,10 @@ class SnapshotRecordSax final : public nlohmann::json_sax<json> {
   }
 
   static std::string_view KeyOf(Field f) {
-    switch (f) {
-      case Field::kId:
-        return "id";
-      case Field::kKind:
-        return "kind";
-      case Field::kParent:
-        return "parent";
-      case Field::kLabels:
-        return "labels";
-      case Field::kCreated:
-        return "created";
-      case Field::kUpdated:
-        return "updated";
-      case Field::kSize:
-        return "size";
-      case Field::kInodes:
-        return "inodes";
-      case Field::kPath:
-        return "path";
-      default:
-        return "member";
+    for (const auto& [name, field] : kFields) {
+      if (field == f) return name;
     }
+    return "member";
   }
 
   SnapshotRecord* r_;
@@ -978,15 +961,16 @@ struct MetaPage {
   uint64_t last_pg = 0, txnid = 0;
 };
 
-MetaPage ParseMeta(const std::string& buf, size_t at) {
+// The meta page whose header starts at buf[0].
+MetaPage ParseMeta(const std::string& buf) {
   MetaPage m;
-  if (buf.size() < at + kMetaEnd) return m;
+  if (buf.size() < kMetaEnd) return m;
   uint32_t magic = 0, version = 0;
-  std::memcpy(&magic, buf.data() + at + kMetaMagicOff, 4);
-  std::memcpy(&version, buf.data() + at + kMetaVersionOff, 4);
-  std::memcpy(&m.psize, buf.data() + at + kMetaPsizeOff, 4);
-  std::memcpy(&m.last_pg, buf.data() + at + kMetaLastPgOff, 8);
-  std::memcpy(&m.txnid, buf.data() + at + kMetaTxnIdOff, 8);
+  std::memcpy(&magic, buf.data() + kMetaMagicOff, 4);
+  std::memcpy(&version, buf.data() + kMetaVersionOff, 4);
+  std::memcpy(&m.psize, buf.data() + kMetaPsizeOff, 4);
+  std::memcpy(&m.last_pg, buf.data() + kMetaLastPgOff, 8);
+  std::memcpy(&m.txnid, buf.data() + kMetaTxnIdOff, 8);
   m.valid = magic == kLmdbMagic && version == 1 && m.psize >= 512 &&
             m.psize <= (1u << 16) && (m.psize & (m.psize - 1)) == 0;
   return m;
@@ -1008,13 +992,13 @@ Status CheckDataFile(const std::string& file, uint64_t size) {
     buf.resize(static_cast<size_t>(in.gcount()));
     return buf;
   };
-  MetaPage m0 = ParseMeta(read_header(0), 0);
+  MetaPage m0 = ParseMeta(read_header(0));
   if (!m0.valid) {
     return DataLossError(file +
                          ": not an LMDB data file (bad header in page 0); " +
                          RepairHint());
   }
-  MetaPage m1 = ParseMeta(read_header(m0.psize), 0);
+  MetaPage m1 = ParseMeta(read_header(m0.psize));
   const MetaPage& m = (m1.valid && m1.txnid > m0.txnid) ? m1 : m0;
   uint64_t need = (m.last_pg + 1) * static_cast<uint64_t>(m.psize);
   if (m.last_pg >= (uint64_t{1} << 40) || need > size) {

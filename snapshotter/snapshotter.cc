@@ -69,19 +69,6 @@ Status CheckNewSnapshot(ReadTxn& txn, std::string_view key,
   return OkStatus();
 }
 
-Info ToInfo(const SnapshotRecord& r) {
-  Info i;
-  i.name = r.key;
-  i.parent = r.parent;
-  i.kind = r.kind;
-  i.labels = r.labels;
-  i.created_ns = r.created_ns;
-  i.updated_ns = r.updated_ns;
-  i.id = r.id;
-  i.path = r.path;
-  return i;
-}
-
 Info ToInfo(SnapshotRecord&& r) {
   Info i;
   i.name = std::move(r.key);
@@ -94,6 +81,8 @@ Info ToInfo(SnapshotRecord&& r) {
   i.path = std::move(r.path);
   return i;
 }
+
+Info ToInfo(const SnapshotRecord& r) { return ToInfo(SnapshotRecord(r)); }
 
 std::string_view KindFilterName(Kind k) {
   switch (k) {
